@@ -1,0 +1,43 @@
+"""The mechanisms users name: the paper's and the baselines it argues against."""
+
+from __future__ import annotations
+
+from dao_abm.mechanisms.two_level import TwoLevelMechanism
+
+PRESETS: dict[str, TwoLevelMechanism] = {
+    # Mechanism 1 (single item) and Mechanism 2 (additive, item by item): truthful,
+    # budget-balanced, individually rational, an H_ℓ-approximation (Theorems 3.1, 3.2, 4.1).
+    "dao-vickrey": TwoLevelMechanism("wtp", "second-price", "max-equal-split"),
+    # All items as one lot: truthful for unit-demand members; an n-approximation (§4.2).
+    "grand-bundle": TwoLevelMechanism("wtp", "grand-bundle", "max-equal-split"),
+    # Appendix A: truthful parts that do not compose into a truthful whole.
+    "vcg-equal-split": TwoLevelMechanism("wtp", "vcg", "max-equal-split"),
+    # Pool all bids, split the bill evenly among everyone: invites free riding.
+    "free-rider": TwoLevelMechanism("sum", "second-price", "equal-split-all"),
+    # How ConstitutionDAO bid: pledges summed, pay-your-bid, shares pro rata.
+    "crowdfund": TwoLevelMechanism("sum", "first-price", "proportional"),
+}
+
+
+def preset(name: str) -> TwoLevelMechanism:
+    """The preset called ``name`` (ValueError listing the presets otherwise)."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown mechanism {name!r}; choose one of: {', '.join(PRESETS)}"
+        ) from None
+
+
+def resolve(
+    mechanism: str | None = None,
+    *,
+    aggregation: str | None = None,
+    upper: str | None = None,
+    cost_sharing: str | None = None,
+) -> TwoLevelMechanism:
+    """A preset by name, or a composition of three names; parts given override the preset."""
+    base = preset(mechanism) if mechanism else PRESETS["dao-vickrey"]
+    return TwoLevelMechanism(
+        aggregation or base.aggregation, upper or base.upper, cost_sharing or base.cost_sharing
+    )
