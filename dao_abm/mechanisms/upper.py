@@ -100,8 +100,13 @@ def _vcg_unit_demand(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     price = np.zeros(m)
     for j, item in zip(groups.tolist(), items.tolist(), strict=True):
         others_without_j = _assignment_value(np.delete(values, j, axis=0))
-        pay = others_without_j - (total - values[j, item])
-        winner[item], price[item] = j, max(pay, 0.0)
+        bid = values[j, item]
+        pay = others_without_j - (total - bid)
+        # In exact arithmetic 0 <= pay <= bid (VCG is individually rational); clamp the
+        # rounding noise of the three sums so the group can always cover its price.
+        if abs(pay) <= 1e-12 * max(total, 1.0):
+            pay = 0.0
+        winner[item], price[item] = j, min(max(pay, 0.0), bid)
     return winner, price
 
 

@@ -1,0 +1,10 @@
+"""The ``dao-abm`` command line (console script ``dao-abm = "dao_abm.cli:main"``).
+
+Every command is one module registering itself on ``app`` with ``@app.command(...)``;
+importing it here is what adds it to the CLI.
+"""
+
+from dao_abm.cli import auction_cmd, audit_cmd, demo_cmd  # noqa: F401  (register commands)
+from dao_abm.cli.app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,171 @@
+"""The scenario format: frozen dataclasses, one per TOML table, a docstring per field.
+
+A scenario file is TOML with the tables below; every key is optional except where noted and
+defaults to the value shown here. ``Scenario.from_dict`` validates it (see ``load.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def spec(default: object, doc: str, **rules: object) -> object:
+    """A dataclass field with its documentation and validation rules (see ``load.py``):
+    ``choices``, ``min``, ``max``, ``gt`` (strict lower bound), ``items`` (list element type)."""
+    factory = (lambda d=default: list(d)) if isinstance(default, list) else None
+    meta = {"doc": doc, **rules}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class PopulationSpec:
+    """Who bids: members (Mesa agents) and their valuation class."""
+
+    n_members: int = spec(300, "members formed into DAOs (ignored when members_csv is set)", min=1)
+    members_csv: str = spec("", "CSV with one row per member: id, value or value_1..value_m, "
+                                "optional dao and attributes (path relative to the scenario)")
+    n_items: int = spec(1, "items sold every round", min=1)
+    valuation: str = spec("single", "valuation class",
+                          choices=("single", "additive", "unit-demand"))
+    individuals: list = spec([], "values of extra bidders who bid alone (DAOs of one); a number "
+                                 "per bidder, or a list of n_items numbers", items=float)
+
+
+@dataclass(frozen=True)
+class ValuesSpec:
+    """How member values are drawn (Section 2: v_i(l) >= 0)."""
+
+    distribution: str = spec("uniform", "value distribution",
+                             choices=("uniform", "lognormal", "pareto", "empirical"))
+    redraw: bool = spec(False, "false: values fixed for the whole run (complete information); "
+                               "true: drawn afresh every round (private values, a new item each "
+                               "round) and members learn a shading factor bid = alpha * value")
+    low: float = spec(0.0, "uniform: lower bound", min=0.0)
+    high: float = spec(1.0, "uniform: upper bound", gt=0.0)
+    mean: float = spec(0.0, "lognormal: mean of the underlying normal")
+    sigma: float = spec(1.0, "lognormal: std of the underlying normal", min=0.0)
+    alpha: float = spec(2.0, "pareto: shape", gt=0.0)
+    scale: float = spec(1.0, "pareto: minimum value", gt=0.0)
+    amounts_csv: str = spec("", "empirical: CSV of amounts to resample (path relative to the "
+                                "scenario)")
+    heterogeneity: float = spec(0.0, "sigma of a lognormal per-member scale (0: members share "
+                                     "one distribution)", min=0.0)
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """The affinity graph members form DAOs on (networkx)."""
+
+    kind: str = spec("sbm", "graph generator, a file, or none (DAOs from sizes)",
+                     choices=("sbm", "geometric", "watts-strogatz", "barabasi-albert", "file",
+                              "none"))
+    n_causes: int = spec(8, "sbm: number of causes (blocks)", min=1)
+    p_in: float = spec(0.1, "sbm: edge probability inside a cause", min=0.0, max=1.0)
+    p_out: float = spec(0.002, "sbm: edge probability across causes", min=0.0, max=1.0)
+    radius: float = spec(0.08, "geometric: connection radius in the interest space", gt=0.0)
+    dim: int = spec(2, "geometric: dimension of the interest space", min=1)
+    k: int = spec(6, "watts-strogatz: each node's ring neighbours", min=2)
+    p: float = spec(0.1, "watts-strogatz: rewiring probability", min=0.0, max=1.0)
+    m: int = spec(3, "barabasi-albert: edges per new node", min=1)
+    path: str = spec("", "file: edge list (.edgelist/.txt/.csv) or GraphML (path relative to "
+                         "the scenario)")
+
+
+@dataclass(frozen=True)
+class DaoSpec:
+    """How members group into DAOs."""
+
+    method: str = spec("louvain", "community detection on the graph, or fixed sizes",
+                       choices=("louvain", "label-propagation", "components", "singletons",
+                                "sizes", "random-sizes", "csv"))
+    max_size: int = spec(0, "largest DAO size ℓ; larger communities are split along the graph "
+                            "(0: no limit)", min=0)
+    min_size: int = spec(1, "method 'random-sizes': smallest DAO (sizes uniform on "
+                            "[min_size, max_size])", min=1)
+    singletons: float = spec(0.0, "share of members who bid alone", min=0.0, max=1.0)
+    sizes: list = spec([], "method 'sizes': DAO sizes, summing to n_members", items=int)
+    reform: bool = spec(False, "between rounds a member may move to a DAO it is connected to "
+                               "when it would have done better there")
+    reform_every: int = spec(10, "rounds between re-formation opportunities", min=1)
+
+
+@dataclass(frozen=True)
+class MechanismSpec:
+    """The two-level mechanism: a preset, optionally with parts replaced by name."""
+
+    preset: str = spec("dao-vickrey", "preset name (dao-vickrey, grand-bundle, "
+                                      "vcg-equal-split, free-rider, crowdfund)")
+    aggregation: str = spec("", "override the preset's aggregation (wtp, sum, max)")
+    upper: str = spec("", "override the upper mechanism (second-price, first-price, vcg, "
+                          "grand-bundle)")
+    cost_sharing: str = spec("", "override the cost-sharing rule (max-equal-split, "
+                                 "equal-split-all, proportional)")
+
+
+@dataclass(frozen=True)
+class LearningSpec:
+    """How members revise their strategies between rounds."""
+
+    rule: str = spec("best-response", "learning rule",
+                     choices=("best-response", "logit", "hedge", "q-learning"))
+    protocol: str = spec("inertia", "who revises each round",
+                         choices=("simultaneous", "sequential", "inertia", "dao"))
+    fraction: float = spec(0.2, "inertia: probability a member revises in a round", gt=0.0,
+                           max=1.0)
+    tie_policy: str = spec("keep", "choice among equally good strategies",
+                           choices=("keep", "truthful", "lowest", "random"))
+    initial: str = spec("random", "initial strategies: truthful, random (uniform shading in "
+                                  "[0.2, 1.5]) or shaded (alpha = initial_alpha)",
+                        choices=("truthful", "random", "shaded"))
+    initial_alpha: float = spec(0.5, "initial shading factor for initial = 'shaded'", min=0.0)
+    grid_points: int = spec(41, "candidate bids per member for grid-based rules", min=3)
+    grid_max: float = spec(1.5, "largest candidate as a multiple of the value", gt=1.0)
+    samples: int = spec(256, "value samples per best response when values are redrawn", min=1)
+    temperature: float = spec(0.05, "logit: temperature (utilities normalised by value)", gt=0.0)
+    learning_rate: float = spec(0.1, "hedge: eta; q-learning: alpha", gt=0.0, max=1.0)
+    exploration: float = spec(0.1, "q-learning: initial epsilon", min=0.0, max=1.0)
+    discount: float = spec(0.9, "q-learning: gamma", min=0.0, max=1.0)
+
+
+@dataclass(frozen=True)
+class MetricsSpec:
+    """What is tracked, and when the run counts as converged."""
+
+    truthful_tol: float = spec(0.01, "a bid within this fraction of the value is truthful",
+                               min=0.0)
+    epsilon_tol: float = spec(1e-6, "epsilon (largest gain from best-responding, relative to "
+                                     "the mean value) below this counts as settled", min=0.0)
+    window: int = spec(20, "K: rounds without change (or with epsilon below tol) to converge",
+                       min=1)
+    agent_interval: int = spec(0, "record agent-level data every this many rounds (0: never)",
+                               min=0)
+    epsilon_every: int = spec(1, "compute epsilon every this many rounds", min=1)
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """What a run writes besides metrics.csv and summary.json."""
+
+    figures: bool = spec(True, "write PNG figures")
+    graph_figure_max_nodes: int = spec(3000, "skip the affinity-graph figure above this size",
+                                       min=0)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A complete, validated scenario."""
+
+    name: str = spec("scenario", "short name, used for the run folder")
+    description: str = spec("", "what the scenario models")
+    seed: int = spec(0, "the one seed every random number comes from", min=0)
+    rounds: int = spec(200, "auction rounds", min=1)
+    population: PopulationSpec = field(default_factory=PopulationSpec)
+    values: ValuesSpec = field(default_factory=ValuesSpec)
+    graph: GraphSpec = field(default_factory=GraphSpec)
+    daos: DaoSpec = field(default_factory=DaoSpec)
+    mechanism: MechanismSpec = field(default_factory=MechanismSpec)
+    learning: LearningSpec = field(default_factory=LearningSpec)
+    metrics: MetricsSpec = field(default_factory=MetricsSpec)
+    output: OutputSpec = field(default_factory=OutputSpec)
