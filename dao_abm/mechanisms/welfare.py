@@ -59,6 +59,10 @@ def _assignment_optimum(values: np.ndarray, groups: Groups) -> float:
 def _milp_optimum(values: np.ndarray, groups: Groups) -> float:
     """max Σ v_il y_il  s.t.  Σ_j x_jl <= 1,  Σ_l y_il <= 1,  y_il <= x_{g(i) l},
     x binary, 0 <= y <= 1 (y is integral once x is fixed)."""
+    scale = float(values.max())
+    if scale <= 0:
+        return 0.0
+    values = values / scale  # HiGHS' absolute tolerances (~1e-6) would swallow tiny values
     n, m = values.shape
     k = groups.n_groups
     nx_, ny = k * m, n * m
@@ -75,10 +79,27 @@ def _milp_optimum(values: np.ndarray, groups: Groups) -> float:
     cost = np.concatenate([np.zeros(nx_), -values.reshape(-1)])
     integrality = np.concatenate([np.ones(nx_), np.zeros(ny)])
     res = milp(cost, constraints=LinearConstraint(a, -np.inf, upper),
-               integrality=integrality, bounds=Bounds(0, 1))
+               integrality=integrality, bounds=Bounds(0, 1), options={"mip_rel_gap": 1e-12})
     if not res.success:  # pragma: no cover - HiGHS solves these bounded problems
         raise RuntimeError(f"MILP for the unit-demand optimum failed: {res.message}")
-    return float(-res.fun)
+    owner = res.x[:nx_].reshape(k, m).argmax(axis=0)
+    owner = np.where(res.x[:nx_].reshape(k, m).max(axis=0) > 0.5, owner, -1)
+    return _allocation_welfare(values * scale, groups, owner)
+
+
+def _allocation_welfare(values: np.ndarray, groups: Groups, owner: np.ndarray) -> float:
+    """Exact welfare of giving item l to group ``owner[l]`` (-1: to nobody, then handed to
+    the group it helps most, which never lowers welfare), every member using its best item.
+    Recomputing from the solver's allocation avoids its absolute tolerances."""
+    held = groups.labels[:, None] == owner[None, :]  # (n, m)
+    best = np.where(held, values, 0.0).max(axis=1)
+    for item in np.flatnonzero(owner < 0):  # at most m items, typically none
+        gain = np.maximum(values[:, item] - best, 0.0)
+        group = int(np.argmax(np.bincount(groups.labels, weights=gain, minlength=groups.n_groups)))
+        owner[item] = group
+        held = groups.labels[:, None] == owner[None, :]
+        best = np.where(held, values, 0.0).max(axis=1)
+    return float(best.sum())
 
 
 def approximation_ratio(optimum: np.ndarray, achieved: np.ndarray) -> np.ndarray:
