@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/dao-abm demo
+	$(BIN)/dao-abm run models/default.toml
 
 lint: $(STAMP)
 	$(BIN)/ruff check dao_abm tests benchmarks

@@ -4,7 +4,12 @@ Every command is one module registering itself on ``app`` with ``@app.command(..
 importing it here is what adds it to the CLI.
 """
 
-from dao_abm.cli import auction_cmd, audit_cmd, demo_cmd  # noqa: F401  (register commands)
+from dao_abm.cli import (  # noqa: F401  (importing a command module registers it)
+    auction_cmd,
+    audit_cmd,
+    demo_cmd,
+    run_cmd,
+)
 from dao_abm.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -1,0 +1,65 @@
+"""``dao-abm run``: run a scenario and write its run folder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dao_abm.cli.app import app, mechanism_label
+from dao_abm.runner import RunResult, run_scenario, with_run_options
+from dao_abm.scenario import load_scenario, mechanism_of
+
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", help="Override a scenario key, e.g. --set learning.rule=logit (repeatable).",
+    show_default=False)]
+
+
+@app.command("run")
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file (see models/).")],
+    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.", min=0)] = None,
+    rounds: Annotated[int | None, typer.Option(help="Override the number of rounds.",
+                                               min=1)] = None,
+    out: Annotated[Path | None, typer.Option(help="Run folder to create (must not exist); "
+                                             "default runs/<scenario>/<time>-seed<S>/.")] = None,
+    set_: SetOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run repeated two-level auctions with learning members; write metrics and figures."""
+    spec = with_run_options(load_scenario(scenario, set_ or []), seed=seed, rounds=rounds)
+    result, folder = run_scenario(spec, out=out, progress=not quiet and sys.stderr.isatty())
+    typer.echo(format_summary(result, folder))
+
+
+def format_summary(result: RunResult, folder: Path) -> str:
+    """A one-screen summary of a finished run."""
+    s, sc = result.summary, result.scenario
+    groups = result.model.groups
+    conv = s["converged_round"]
+    lines = [
+        f"dao-abm run: {sc.name} — {sc.description}".rstrip(" —"),
+        f"  mechanism      {mechanism_label(mechanism_of(sc))}",
+        f"  learning       {sc.learning.rule}, {sc.learning.protocol} revision, "
+        f"ties: {sc.learning.tie_policy}; values {'redrawn' if sc.values.redraw else 'fixed'}",
+        f"  bidders        {result.model.n_bidders} in {groups.n_groups} DAOs "
+        f"(largest {groups.max_size})",
+        f"  rounds         {s['rounds']} in {result.seconds:.1f} s; "
+        f"converged at round {conv if conv is not None else '— (not within the run)'}",
+        "  last round     "
+        f"welfare {_f(s['welfare'])} of optimum {_f(s['optimal_welfare'])} "
+        f"(OPT/welfare {_f(s['approximation_ratio'])}), revenue {_f(s['revenue'])}",
+        f"  bidding        truthful share {_f(s['truthful_share'])}, "
+        f"mean bid/value {_f(s['mean_bid_ratio'])}, epsilon {_f(s['max_gain'])}",
+        f"  whole run      OPT/welfare {_f(s['cumulative_ratio'])} (cumulative), "
+        f"mean truthful share {_f(s['mean_truthful_share'])}",
+        f"  results        {folder}/",
+        "                 metrics.csv, summary.json, scenario.toml, run.json, figures/",
+    ]
+    return "\n".join(lines)
+
+
+def _f(x: float | None) -> str:
+    return "—" if x is None else f"{x:.4g}"

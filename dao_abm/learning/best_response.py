@@ -1,0 +1,94 @@
+"""Best responses to the current profile: exact where possible, else over a grid.
+
+``best_response`` (values fixed across rounds, strategies are bids) answers exactly, with
+no grid, under Mechanism 1/2 (``Market.exact``); otherwise, or when a grid is given, it
+picks the best candidate of the grid (``payoffs.py``), each evaluated exactly by the engine
+or a closed form. ``best_response_shading`` (values drawn afresh, strategies are shading
+factors) maximises the mean utility over common sampled values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dao_abm.learning.exact import exact_best_response
+from dao_abm.learning.market import Market
+from dao_abm.learning.payoffs import bid_payoffs, shading_payoffs
+from dao_abm.learning.revision import Revision, revise
+from dao_abm.learning.ties import check_tie_policy
+
+
+def best_response(
+    market: Market,
+    values: np.ndarray,
+    bids: np.ndarray,
+    *,
+    revising: np.ndarray,
+    grid: np.ndarray | None = None,
+    tie_policy: str = "keep",
+    rng: np.random.Generator,
+) -> Revision:
+    """Revising members switch to a best response to everyone else's current bids.
+
+    Args:
+        market: mechanism, DAOs, valuation class.
+        values: ``(n,)`` ("single") or ``(n, m)`` true values, fixed.
+        bids: same shape: the current bids.
+        revising: ``(n,)`` bool: who may change its bid (the others keep theirs).
+        grid: None for the exact answer where the market has one (else ``DEFAULT_GRID``);
+            a 1-D grid of multiples of the value, or absolute candidates ``(n, K)`` /
+            ``(n, m, K)`` (see ``payoffs.py``).
+        tie_policy: one of ``TIE_POLICIES`` (``ties.py``).
+        rng: randomness for the "random" tie policy.
+
+    Returns:
+        A ``Revision``: new bids, every member's gain (its epsilon; for several items,
+        over single-item deviations unless items are separable), and who changed.
+    """
+    check_tie_policy(tie_policy)
+    revising = _mask(revising, market)
+    if grid is None and market.exact(1 if np.ndim(values) == 1 else np.shape(values)[-1]):
+        return exact_best_response(
+            market, values, bids, revising=revising, tie_policy=tie_policy, rng=rng
+        )
+    pay = bid_payoffs(market, values, bids, grid)
+    return revise(pay, np.asarray(bids, dtype=np.float64), revising=revising,
+                  tie_policy=tie_policy, rng=rng)
+
+
+def best_response_shading(
+    market: Market,
+    value_samples: np.ndarray,
+    alphas: np.ndarray,
+    *,
+    revising: np.ndarray,
+    alpha_grid: np.ndarray,
+    tie_policy: str = "keep",
+    rng: np.random.Generator,
+) -> Revision:
+    """Revising members switch to the shading factor with the best mean utility.
+
+    Args:
+        market: mechanism, DAOs, valuation class.
+        value_samples: ``(S, n)`` or ``(S, n, m)`` sampled values, the same draws for every
+            member (common random numbers), so comparisons between factors are paired.
+        alphas: ``(n,)`` or ``(n, m)`` current shading factors (bid = alpha · value).
+        revising: ``(n,)`` bool.
+        alpha_grid: ``(K,)`` candidate factors; must contain 1.0 (truthful).
+        tie_policy: one of ``TIE_POLICIES``; "truthful" means nearest to alpha = 1.
+        rng: randomness for the "random" tie policy.
+
+    Returns:
+        A ``Revision`` whose strategies are the new factors and gains are in mean utility.
+    """
+    check_tie_policy(tie_policy)
+    pay = shading_payoffs(market, value_samples, alphas, alpha_grid)
+    return revise(pay, np.asarray(alphas, dtype=np.float64), revising=_mask(revising, market),
+                  tie_policy=tie_policy, rng=rng)
+
+
+def _mask(revising: np.ndarray, market: Market) -> np.ndarray:
+    revising = np.asarray(revising)
+    if revising.shape != (market.n_members,) or revising.dtype != bool:
+        raise ValueError(f"revising must be a ({market.n_members},) bool array")
+    return revising

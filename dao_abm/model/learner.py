@@ -1,0 +1,121 @@
+"""The bridge between a scenario's learning table and the Mesa-free learning package.
+
+Strategies are bids when values are fixed, and shading factors alpha (bid = alpha · value)
+when values are redrawn every round; in the latter case every revision averages utilities
+over ``learning.samples`` value profiles drawn afresh and shared by all members (common
+random numbers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dao_abm.learning import (
+    LEARNING_RULES,
+    Market,
+    Revision,
+    best_response,
+    deviation_utilities,
+    revising_members,
+)
+from dao_abm.mechanisms import Groups, TwoLevelMechanism, utilities
+from dao_abm.model.population import Population
+from dao_abm.scenario import Scenario
+
+
+class Learner:
+    """Owns the learning rule and the market members learn against."""
+
+    def __init__(self, scenario: Scenario, mechanism: TwoLevelMechanism,
+                 population: Population, groups: Groups) -> None:
+        self.spec = scenario.learning
+        self.redraw = scenario.values.redraw
+        self.population = population
+        self.market = Market(mechanism, groups, scenario.population.valuation)
+        self.grid = np.union1d(np.linspace(0.0, self.spec.grid_max, self.spec.grid_points),
+                               [1.0])
+        self.rule = _make_rule(self.spec)
+        self.n_items = population.n_items if population.item_axis else 1
+
+    @property
+    def _exact(self) -> bool:
+        return not self.redraw and self.market.exact(self.n_items)
+
+    def _rule_grid(self) -> np.ndarray | None:
+        """None lets fixed-value best responses be exact where the market allows it."""
+        if self.spec.rule == "best-response" and self._exact:
+            return None
+        return self.grid
+
+    def set_groups(self, groups: Groups) -> None:
+        """DAOs re-formed: learn against the new membership."""
+        self.market = Market(self.market.mechanism, groups, self.market.valuation)
+
+    def initial(self, values: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
+        """Initial strategies (see ``learning.initial``)."""
+        if self.spec.initial == "truthful":
+            alpha = np.ones(values.shape)
+        elif self.spec.initial == "shaded":
+            alpha = np.full(values.shape, self.spec.initial_alpha)
+        else:
+            alpha = rng.uniform(0.2, 1.5, size=values.shape)
+        n = values.shape[0]
+        self.rule.reset(n, self.n_items, grid=self._rule_grid(), rng=rng)
+        return alpha if self.redraw else alpha * values
+
+    def bids(self, strategies: np.ndarray, values: np.ndarray) -> np.ndarray:
+        return strategies * values if self.redraw else strategies
+
+    def revising(self, round_index: int, rng: np.random.Generator) -> np.ndarray:
+        """``(n,)`` who may revise this round (``learning.protocol``)."""
+        return revising_members(self.spec.protocol, self.market.n_members,
+                                groups=self.market.groups, round_index=round_index, rng=rng,
+                                fraction=self.spec.fraction)
+
+    def revise(self, values: np.ndarray, strategies: np.ndarray, mask: np.ndarray, *,
+               rng: np.random.Generator, round_index: int = 0) -> Revision:
+        """One revision step of the rule for the members in ``mask``."""
+        data = self.population.draw(rng, size=self.spec.samples) if self.redraw else values
+        revision = self.rule.step(self.market, data, strategies, revising=mask, rng=rng)
+        if self.spec.rule != "best-response" and self._exact:
+            # Grid rules report a grid-based gain; dao-vickrey has the exact one in closed form.
+            gain = self._epsilon(data, strategies, rng)
+            revision = Revision(revision.strategies, gain, revision.changed, revision.regret)
+        return revision
+
+    def _epsilon(self, values: np.ndarray, strategies: np.ndarray, rng) -> np.ndarray:
+        """Every member's exact gain from best-responding to the current profile."""
+        nobody = np.zeros(self.market.n_members, dtype=bool)
+        return best_response(self.market, values, strategies, revising=nobody, rng=rng).gain
+
+    def round_metrics(self, revision: Revision, values: np.ndarray, bids: np.ndarray,
+                      utility: np.ndarray) -> dict[str, float]:
+        """max/mean gain (epsilon), regret, strategy changes and the share of members whose
+        bid gets them the same utility as bidding truthfully would (others fixed)."""
+        dev = deviation_utilities(self.market, values, bids, values[..., None])[..., 0]
+        tol = 1e-9 * max(1.0, float(np.abs(values).max()))
+        same = np.abs(dev - (utility[:, None] if dev.ndim > 1 else utility)) <= tol
+        if same.ndim > 1:  # several items: truthful on any one item changes nothing
+            same = same.all(axis=-1)
+        regret, gain = revision.regret, revision.gain
+        return {
+            "max_gain": float(gain.max()) if np.isfinite(gain).all() else float("nan"),
+            "mean_gain": float(gain.mean()) if np.isfinite(gain).all() else float("nan"),
+            "mean_regret": float(regret.mean()) if regret is not None else float("nan"),
+            "changed": int(revision.changed.sum()),
+            "outcome_truthful_share": float(same.mean()),
+        }
+
+    def utilities(self, values: np.ndarray, bids: np.ndarray) -> np.ndarray:
+        return utilities(values, self.market.run(bids))
+
+
+def _make_rule(spec):
+    cls = LEARNING_RULES[spec.rule]
+    if spec.rule == "best-response":
+        return cls(tie_policy=spec.tie_policy)
+    if spec.rule == "logit":
+        return cls(temperature=spec.temperature)
+    if spec.rule == "hedge":
+        return cls(eta=spec.learning_rate)
+    return cls(alpha=spec.learning_rate, gamma=spec.discount, epsilon=spec.exploration)

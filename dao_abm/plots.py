@@ -1,0 +1,92 @@
+"""Figures. Each function takes data (and optionally an ``ax``) and returns a Figure."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import networkx as nx
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (7, 4)) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=size, layout="constrained")
+    return fig, ax
+
+
+def welfare_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
+                        label: str | None = None) -> Figure:
+    """Welfare and OPT (left axis) and OPT/welfare (right axis) per round."""
+    fig, ax = _axes(ax)
+    ax.plot(metrics["round"], metrics["welfare"], label=f"welfare{_tag(label)}")
+    ax.plot(metrics["round"], metrics["optimal_welfare"], "--", color="grey",
+            label=f"optimal welfare{_tag(label)}")
+    ax.set_xlabel("round")
+    ax.set_ylabel("welfare")
+    right = ax.twinx()
+    right.plot(metrics["round"], metrics["approximation_ratio"].replace(np.inf, np.nan),
+               color="tab:red", alpha=0.7, label="OPT / welfare")
+    right.set_ylabel("approximation ratio", color="tab:red")
+    ax.legend(loc="lower left", fontsize="small")
+    ax.set_title("Welfare and approximation ratio")
+    return fig
+
+
+def truthfulness_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
+                             label: str | None = None) -> Figure:
+    """Truthful share and mean bid/value ratio per round."""
+    fig, ax = _axes(ax)
+    ax.plot(metrics["round"], metrics["truthful_share"], label=f"truthful share{_tag(label)}")
+    ax.plot(metrics["round"], metrics["mean_bid_ratio"], label=f"mean bid / value{_tag(label)}")
+    ax.axhline(1.0, color="grey", lw=0.8, ls=":")
+    ax.set_xlabel("round")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize="small")
+    ax.set_title("Does truthful bidding emerge?")
+    return fig
+
+
+def bids_against_values(values: np.ndarray, bids: np.ndarray, dao_sizes: np.ndarray,
+                        ax: Axes | None = None) -> Figure:
+    """Scatter of final bids against values, coloured by DAO size (log scales)."""
+    fig, ax = _axes(ax, (5.5, 5))
+    v = values.mean(axis=-1) if values.ndim > 1 else values
+    b = bids.mean(axis=-1) if bids.ndim > 1 else bids
+    points = ax.scatter(v, b, c=dao_sizes, s=6, cmap="viridis", alpha=0.6)
+    top = float(max(v.max(initial=0), b.max(initial=0))) or 1.0
+    ax.plot([0, top], [0, top], color="grey", lw=0.8, ls="--", label="truthful")
+    ax.set_xlabel("value")
+    ax.set_ylabel("bid")
+    fig.colorbar(points, ax=ax, label="DAO size")
+    ax.legend(fontsize="small")
+    ax.set_title("Bids against values (last round)")
+    return fig
+
+
+def affinity_graph(graph: nx.Graph, labels: np.ndarray, values: np.ndarray | None = None,
+                   *, seed: int = 0, ax: Axes | None = None) -> Figure:
+    """The affinity graph, nodes coloured by DAO and sized by value."""
+    fig, ax = _axes(ax, (6, 6))
+    pos = nx.get_node_attributes(graph, "pos") or nx.spring_layout(graph, seed=seed)
+    nodes = np.array(list(graph.nodes()))
+    size = 12.0
+    if values is not None:
+        v = values.mean(axis=-1) if values.ndim > 1 else values
+        size = 4 + 40 * v[nodes] / (v[nodes].max() or 1.0)
+    nx.draw_networkx_edges(graph, pos, ax=ax, alpha=0.15, width=0.4)
+    nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=size, node_color=labels[nodes] % 20,
+                           cmap="tab20", linewidths=0)
+    ax.set_axis_off()
+    ax.set_title(f"Affinity graph: {len(np.unique(labels[nodes]))} DAOs")
+    return fig
+
+
+def _tag(label: str | None) -> str:
+    return f" ({label})" if label else ""

@@ -1,0 +1,174 @@
+"""Run a scenario end to end and write its run folder (the I/O edge of the model).
+
+A run folder is written under a temporary name and renamed when complete, so a folder
+that exists is whole; an existing folder is never overwritten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import platform
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import mesa
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from dao_abm import __version__, plots
+from dao_abm.errors import DaoAbmError
+from dao_abm.model.metrics import converged_round
+from dao_abm.model.model import DaoAuctionModel
+from dao_abm.scenario import Scenario, write_scenario
+
+SUMMARY_COLUMNS = ("welfare", "optimal_welfare", "approximation_ratio", "revenue",
+                   "truthful_share", "mean_bid_ratio", "max_gain", "mean_gain", "n_daos")
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """A finished run: the model at its last round and its data."""
+
+    scenario: Scenario
+    model: DaoAuctionModel
+    metrics: pd.DataFrame
+    by_size: pd.DataFrame
+    agents: pd.DataFrame | None
+    summary: dict
+    seconds: float
+
+
+def run_model(scenario: Scenario, *, progress: bool = False) -> RunResult:
+    """Build the model from ``scenario`` and step it ``scenario.rounds`` times."""
+    start = time.perf_counter()
+    model = DaoAuctionModel(scenario)
+    for _ in tqdm(range(scenario.rounds), desc=scenario.name, unit="round",
+                  disable=not progress, leave=False):
+        model.step()
+    metrics = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    agents = None
+    if scenario.metrics.agent_interval:
+        agents = model.agent_collector.get_agent_vars_dataframe().reset_index()
+        agents = agents.rename(columns={"Step": "round", "AgentID": "agent"})
+    seconds = time.perf_counter() - start
+    summary = summarize(scenario, metrics, model)
+    return RunResult(scenario, model, metrics, pd.DataFrame(model.by_size_rows), agents,
+                     summary, seconds)
+
+
+def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel) -> dict:
+    """``converged_round`` (None if never), final and time-averaged values of the columns."""
+    value_scale = float(np.mean(np.abs(model.values))) or 1.0
+    tol = scenario.metrics.epsilon_tol * value_scale
+    summary: dict = {
+        "converged_round": converged_round(metrics["changed"], metrics["max_gain"], tol,
+                                           scenario.metrics.window),
+        "rounds": len(metrics),
+        "n_bidders": model.n_bidders,
+    }
+    last = metrics.iloc[-1]
+    for col in SUMMARY_COLUMNS:
+        summary[col] = _json_number(last[col])
+        summary[f"mean_{col}"] = _json_number(metrics[col].replace(np.inf, np.nan).mean())
+    summary["cumulative_ratio"] = _json_number(last["cumulative_ratio"])
+    return summary
+
+
+def _json_number(x: float) -> float | int | None:
+    x = float(x)
+    if math.isnan(x) or math.isinf(x):
+        return None
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def new_run_folder(root: Path, scenario: Scenario) -> Path:
+    """``root/<scenario>/<time>-seed<S>/``, with a suffix if that name is taken."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    base = root / scenario.name / f"{stamp}-seed{scenario.seed}"
+    folder, i = base, 1
+    while folder.exists():
+        i += 1
+        folder = base.with_name(f"{base.name}-{i}")
+    return folder
+
+
+def write_run(result: RunResult, folder: Path) -> Path:
+    """Write everything into ``folder`` atomically (temp folder, then rename)."""
+    if folder.exists():
+        raise DaoAbmError(f"{folder}: already exists; runs never overwrite a folder")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "figures").mkdir(parents=True)
+    try:
+        _write_contents(result, tmp)
+        tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def _write_contents(result: RunResult, tmp: Path) -> None:
+    write_scenario(result.scenario, tmp / "scenario.toml")
+    meta = {
+        "dao_abm_version": __version__, "seed": result.scenario.seed,
+        "rounds": result.scenario.rounds, "seconds": round(result.seconds, 3),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(), "numpy": np.__version__,
+        "mesa": mesa.__version__, "pandas": pd.__version__,
+    }
+    (tmp / "run.json").write_text(json.dumps(meta, indent=2) + "\n")
+    result.metrics.to_csv(tmp / "metrics.csv", index=False)
+    result.by_size.to_csv(tmp / "by_size.csv", index=False)
+    if result.agents is not None:
+        result.agents.to_csv(tmp / "agents.csv", index=False)
+    (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
+    if result.scenario.output.figures:
+        write_figures(result, tmp / "figures")
+
+
+def write_figures(result: RunResult, folder: Path) -> None:
+    model = result.model
+    figures = {
+        "welfare_ratio.png": plots.welfare_over_rounds(result.metrics),
+        "truthfulness.png": plots.truthfulness_over_rounds(result.metrics),
+        "bids_vs_values.png": plots.bids_against_values(
+            model.values, model.bids, model.groups.sizes[model.labels]),
+    }
+    graph, limit = model.graph, result.scenario.output.graph_figure_max_nodes
+    if graph is not None and graph.number_of_nodes() <= limit:
+        figures["affinity_graph.png"] = plots.affinity_graph(graph, model.labels, model.values,
+                                                             seed=result.scenario.seed)
+    for name, fig in figures.items():
+        fig.savefig(folder / name, dpi=110)
+        plt.close(fig)
+
+
+def run_scenario(scenario: Scenario, *, out: Path | None = None, root: Path = Path("runs"),
+                 progress: bool = False) -> tuple[RunResult, Path]:
+    """Run and write; ``out`` is the exact folder (must not exist), else a new one in root."""
+    folder = out if out is not None else new_run_folder(root, scenario)
+    if folder.exists():
+        raise DaoAbmError(f"--out {folder}: already exists; runs never overwrite a folder")
+    result = run_model(scenario, progress=progress)
+    return result, write_run(result, folder)
+
+
+def with_run_options(scenario: Scenario, *, seed: int | None = None,
+                     rounds: int | None = None) -> Scenario:
+    """The scenario with the command line's --seed / --rounds applied."""
+    changes = {}
+    if seed is not None:
+        changes["seed"] = seed
+    if rounds is not None:
+        changes["rounds"] = rounds
+    return dataclasses.replace(scenario, **changes)

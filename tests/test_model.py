@@ -1,0 +1,134 @@
+"""The Mesa model against closed forms, the paper's instances and reproducibility."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dao_abm.model.model import DaoAuctionModel
+from dao_abm.model.population import build_population
+from dao_abm.runner import run_model
+from dao_abm.scenario import load_scenario
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+SMALL = ["population.n_members=120", "daos.max_size=8", "rounds=25"]
+
+
+def scenario(name: str, *overrides: str):
+    return load_scenario(MODELS / f"{name}.toml", list(overrides))
+
+
+def metrics(name: str, *overrides: str) -> pd.DataFrame:
+    return run_model(scenario(name, *overrides)).metrics
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers() -> None:
+    a = metrics("default", *SMALL)
+    b = metrics("default", *SMALL)
+    c = metrics("default", *SMALL, "seed=8")
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a["welfare"], c["welfare"])
+
+
+def test_metrics_have_the_contract_columns() -> None:
+    frame = metrics("default", *SMALL)
+    required = {"round", "welfare", "optimal_welfare", "approximation_ratio", "revenue",
+                "truthful_share", "mean_bid_ratio", "max_gain", "mean_gain", "n_daos"}
+    assert required <= set(frame.columns)
+    assert list(frame["round"]) == list(range(1, 26))
+    assert (frame["budget_residual"] <= 1e-9).all()
+    assert (frame["ir_violations"] >= 0).all()
+
+
+def test_truthful_bidding_emerges_under_mechanism_1() -> None:
+    frame = metrics("mechanism1_truthful", "rounds=10")
+    assert frame["truthful_share"].iloc[0] < 0.2  # random start
+    assert frame["truthful_share"].iloc[-1] == 1.0
+    assert frame["max_gain"].iloc[-1] == 0.0
+    assert frame["mean_bid_ratio"].iloc[-1] == pytest.approx(1.0)
+
+
+def test_truthful_profile_is_an_equilibrium_of_dao_vickrey() -> None:
+    frame = metrics("default", *SMALL, "learning.initial='truthful'", "learning.tie_policy='keep'")
+    assert (frame["max_gain"] <= 1e-12).all()
+    assert (frame["truthful_share"] == 1.0).all()
+    assert (frame["changed"] == 0).all()
+
+
+def test_individual_bidders_second_price_end_truthful() -> None:
+    frame = metrics("classical_second_price", "rounds=12", "learning.samples=600")
+    assert frame["truthful_share"].iloc[-1] == 1.0
+    assert frame["mean_bid_ratio"].iloc[0] < 0.6
+
+
+def test_individual_bidders_first_price_shade_to_the_bayes_nash_factor() -> None:
+    frame = metrics("classical_first_price", "rounds=24", "learning.samples=2500")
+    # Symmetric BNE with n = 4 i.i.d. U[0, 1] values bids (n - 1)/n · v = 0.75 v.
+    assert frame["mean_bid_ratio"].iloc[-8:].mean() == pytest.approx(0.75, abs=0.05)
+    assert frame["truthful_share"].iloc[-1] == 0.0
+
+
+def test_members_free_ride_when_everyone_splits_the_bill() -> None:
+    frame = metrics("free_rider", "rounds=30")
+    assert frame["truthful_share"].iloc[0] == 1.0
+    assert frame["truthful_share"].iloc[-1] < 0.2
+    assert frame["mean_bid_ratio"].iloc[-1] < 0.5
+
+
+def test_theorem_3_4_instance_ratio() -> None:
+    frame = metrics("theorem_3_4", "rounds=2")
+    delta, harmonic = 0.001, sum(1 / i for i in range(1, 11))
+    assert frame["approximation_ratio"].iloc[-1] == pytest.approx(harmonic - 10 * delta, abs=1e-6)
+    assert frame["winner_size"].iloc[-1] == 1
+
+
+def test_unit_demand_grand_bundle_is_an_n_approximation() -> None:
+    frame = metrics("unit_demand_n", "rounds=2")
+    assert frame["approximation_ratio"].iloc[-1] == pytest.approx(8.01 / 1.01)
+
+
+def test_mechanism_1_stays_within_h_ell() -> None:
+    frame = metrics("hl_bound", "rounds=30", "learning.samples=4")
+    harmonic = sum(1 / i for i in range(1, 21))
+    assert (frame["approximation_ratio"] <= harmonic + 1e-9).all()
+    assert frame["max_dao_size"].max() <= 20
+
+
+def test_agents_expose_the_model_arrays() -> None:
+    model = DaoAuctionModel(scenario("default", *SMALL))
+    model.step()
+    assert len(model.agents) == model.n_bidders
+    agent = model.agents.select(lambda a: a.index == 5)[0]
+    assert agent.value == pytest.approx(model.values[5])
+    assert agent.bid == pytest.approx(model.bids[5])
+    assert agent.dao == model.labels[5]
+    assert agent.utility == pytest.approx(model.utility[5])
+    winners = model.agents.select(lambda a: a.has_access)
+    assert len(winners) == int(model.access.sum()) == model.last["n_access"]
+
+
+def test_dao_reformation_respects_the_size_cap() -> None:
+    model = DaoAuctionModel(scenario("default", *SMALL, "daos.reform=true", "daos.reform_every=1",
+                                     "learning.fraction=0.5", "graph.p_in=0.3"))
+    sizes = [model.groups.sizes.copy()]
+    for _ in range(8):
+        model.step()
+        sizes.append(model.groups.sizes.copy())
+        assert model.groups.max_size <= 8
+        assert np.array_equal(np.unique(model.labels), np.arange(model.groups.n_groups))
+    assert any(len(s) != len(sizes[0]) or (s != sizes[0]).any() for s in sizes[1:])
+
+
+def test_constitution_dao_population_looks_like_the_real_one() -> None:
+    spec = scenario("constitution_dao")
+    population_stream = np.random.SeedSequence(spec.seed).spawn(3)[0]  # as the model does
+    pop = build_population(spec, np.random.default_rng(population_stream))
+    members = pop.values[:-1]
+    assert members.size == 17_437
+    assert np.median(members) == pytest.approx(206, rel=0.05)
+    assert members.sum() == pytest.approx(47e6, rel=0.03)
+    assert pop.values[-1] == 43.2e6
+    assert np.bincount(pop.labels).tolist() == [17_437, 1]

@@ -1,0 +1,89 @@
+"""Scenario loading: every shipped scenario validates; bad keys name their dotted path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dao_abm.errors import DaoAbmError
+from dao_abm.scenario import (
+    apply_override,
+    describe_keys,
+    load_scenario,
+    scenario_from_dict,
+    scenario_to_dict,
+    write_scenario,
+)
+
+MODELS = sorted(Path(__file__).resolve().parents[1].joinpath("models").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])
+def test_shipped_scenarios_validate_and_say_what_they_model(path: Path) -> None:
+    scenario = load_scenario(path)
+    assert scenario.name == path.stem
+    assert path.read_text().startswith("# What this models:")
+
+
+def test_round_trip_through_toml(tmp_path: Path) -> None:
+    scenario = load_scenario(MODELS[0], ["learning.rule=logit", "rounds=7"])
+    write_scenario(scenario, tmp_path / "s.toml")
+    again = load_scenario(tmp_path / "s.toml")
+    assert scenario_to_dict(again) == scenario_to_dict(scenario)
+    assert again.learning.rule == "logit" and again.rounds == 7
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"learning": {"rule": "bestresponse"}}, "learning.rule: 'bestresponse' is not one of"),
+        ({"learning": {"speed": 1}}, "learning.speed: unknown key"),
+        ({"population": {"n_members": 0}}, "population.n_members: 0 must be >= 1"),
+        ({"population": {"n_members": 2.5}}, "population.n_members: expected an integer"),
+        ({"values": {"sigma": -1.0}}, "values.sigma: -1.0 must be >= 0"),
+        ({"values": {"high": float("nan")}}, "values.high: expected a finite number"),
+        ({"values": {"low": 2.0, "high": 1.0}}, "values.high: must be > values.low"),
+        ({"mechanism": {"preset": "vickrey"}}, "mechanism: unknown mechanism 'vickrey'"),
+        ({"mechanism": {"upper": "english"}}, "mechanism: unknown upper mechanism 'english'"),
+        ({"daos": {"method": "sizes", "sizes": [2, 2]}}, "daos.sizes: sizes sum to 4"),
+        ({"graph": {"kind": "none"}}, "daos.method: 'louvain' needs an affinity graph"),
+        ({"population": {"valuation": "single", "n_items": 3}}, "population.n_items"),
+        ({"population": {"individuals": [-1.0]}}, "population.individuals[0]"),
+        ({"values": {"redraw": "yes"}}, "values.redraw: expected true or false"),
+        ({"rounds": 0}, "rounds: 0 must be >= 1"),
+        ({"graph": []}, "graph: expected a table"),
+    ],
+)
+def test_bad_values_name_the_key(data: dict, message: str) -> None:
+    with pytest.raises(DaoAbmError) as err:
+        scenario_from_dict(data, source="bad.toml")
+    assert str(err.value).startswith("bad.toml: ")
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
+    with pytest.raises(DaoAbmError, match="no such scenario file"):
+        load_scenario(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("rounds = = 3\n")
+    with pytest.raises(DaoAbmError, match="invalid TOML"):
+        load_scenario(broken)
+
+
+def test_override_parses_toml_literals() -> None:
+    data: dict = {}
+    apply_override(data, "population.n_members=40")
+    apply_override(data, "learning.rule=logit")
+    apply_override(data, "values.redraw=true")
+    assert data == {"population": {"n_members": 40}, "learning": {"rule": "logit"},
+                    "values": {"redraw": True}}
+    with pytest.raises(DaoAbmError, match="expected key=value"):
+        apply_override(data, "rounds")
+
+
+def test_every_key_is_documented() -> None:
+    rows = describe_keys()
+    assert len(rows) > 50
+    assert all(doc for _, _, doc in rows)
