@@ -165,8 +165,15 @@ def describe_keys() -> list[tuple[str, str, str]]:
         if dataclasses.is_dataclass(kind):
             for f in dataclasses.fields(kind):
                 default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-                rows.append((f"{table.name}.{f.name}", repr(default), f.metadata.get("doc", "")))
+                rows.append((f"{table.name}.{f.name}", repr(default), _doc(f.metadata)))
         else:
             default = table.default if table.default is not dataclasses.MISSING else ""
-            rows.append((table.name, repr(default), table.metadata.get("doc", "")))
+            rows.append((table.name, repr(default), _doc(table.metadata)))
     return rows
+
+
+def _doc(meta: Any) -> str:
+    doc = meta.get("doc", "")
+    if "choices" in meta:
+        doc += f"; one of {', '.join(meta['choices'])}"
+    return doc
