@@ -9,6 +9,7 @@ from dao_abm.cli import (  # noqa: F401  (importing a command module registers i
     audit_cmd,
     demo_cmd,
     run_cmd,
+    viz_cmd,
 )
 from dao_abm.cli.app import app, main
 
