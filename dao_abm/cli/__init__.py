@@ -8,6 +8,7 @@ from dao_abm.cli import (  # noqa: F401  (importing a command module registers i
     auction_cmd,
     audit_cmd,
     demo_cmd,
+    paper_cmd,
     run_cmd,
     viz_cmd,
 )
