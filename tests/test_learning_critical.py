@@ -139,3 +139,38 @@ def test_truthful_epsilon_on_a_large_mixed_market():
                              rng=rng)
     assert revision.gain.max() <= 1e-9
     assert not revision.changed.any()
+
+
+@pytest.mark.parametrize("n_items", [0, 3])
+@pytest.mark.parametrize("bid_grid", [False, True])
+def test_slot_order_best_responses_match_the_critical_bids(n_items, bid_grid):
+    """"keep" and "truthful" are computed in the sorted slot order (no theta for members
+    who stay); they must equal the rule applied to ``critical_bids`` member by member, here
+    on a padded layout (more than 64 distinct DAO sizes) with ties."""
+    rng = np.random.default_rng(n_items + 7 * bid_grid)
+    sizes = rng.integers(1, 150, size=90)
+    groups = Groups.from_labels(rng.permutation(np.repeat(np.arange(sizes.size), sizes)))
+    assert groups.layout_pad is not None
+    shape = (groups.n_members,) if n_items == 0 else (groups.n_members, n_items)
+    values = rng.random(shape)
+    bids = values * rng.uniform(0.5, 1.5, shape)
+    if bid_grid:
+        values, bids = np.round(values * 8) / 8, np.round(bids * 8) / 8
+    market = Market("dao-vickrey", groups, "single" if n_items == 0 else "additive")
+    v, b = (values[:, None], bids[:, None]) if n_items == 0 else (values, bids)
+    theta, price = critical_bids(np.ascontiguousarray(b.T), groups, market.slot_index)
+    theta, surplus = theta.T, v - price.T
+
+    def best(x):
+        return np.where(surplus > 0, x >= theta, (surplus == 0) | (x < theta))
+
+    below = np.maximum(np.nextafter(theta, -np.inf), 0.0)
+    truthful = np.where(best(v), v, np.where(surplus > 0, theta, below))
+    gain = (np.maximum(surplus, 0) - np.where(b >= theta, surplus, 0)).sum(axis=1)
+    revising = rng.random(groups.n_members) < 0.7
+    for policy, want in (("truthful", truthful), ("keep", np.where(best(b), b, truthful))):
+        got = best_response(market, values, bids, revising=revising, tie_policy=policy,
+                            rng=rng)
+        want = np.where(revising[:, None], want, b).reshape(bids.shape)
+        assert_array_equal(got.strategies, want)
+        assert_array_equal(got.gain, gain)

@@ -6,10 +6,11 @@ Pure functions and small classes; every random draw comes from the ``rng`` keywo
     market = Market("dao-vickrey", groups)
     revision = best_response(market, values, bids, revising=mask, rng=rng)
 
-Modules: ``market`` (what members bid into), ``critical`` (Mechanism 1's critical bids),
-``deviation`` (utilities of unilateral deviations), ``payoffs`` (grids and payoff tables),
-``best_response`` / ``exact`` / ``ties`` (best responses and tie policies), ``rules``,
-``hedge``, ``qlearning`` (learning rules), ``protocols`` (who revises), ``dynamics``.
+Modules: ``market`` (what members bid into), ``critical`` and ``slots`` (Mechanism 1's
+critical bids), ``deviation`` (utilities of unilateral deviations), ``payoffs`` (grids and
+payoff tables), ``best_response`` / ``exact`` / ``ties`` (best responses and tie policies),
+``rules``, ``hedge``, ``qlearning`` (learning rules), ``protocols`` (who revises),
+``dynamics``. Grid rules take ``members=`` to evaluate only some members (the revising ones).
 """
 
 from dao_abm.learning.best_response import best_response, best_response_shading

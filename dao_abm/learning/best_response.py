@@ -5,6 +5,10 @@ no grid, under Mechanism 1/2 (``Market.exact``); otherwise, or when a grid is gi
 picks the best candidate of the grid (``payoffs.py``), each evaluated exactly by the engine
 or a closed form. ``best_response_shading`` (values drawn afresh, strategies are shading
 factors) maximises the mean utility over common sampled values.
+
+Both take ``members``: the members whose grid rows are evaluated (all when None). A round
+in which few members revise needs only their rows; the others keep their strategies and
+report a NaN gain. The exact path ignores it: it costs O(n) for everyone anyway.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from dao_abm.learning.exact import exact_best_response
-from dao_abm.learning.market import Market
+from dao_abm.learning.market import Market, member_rows
 from dao_abm.learning.payoffs import bid_payoffs, shading_payoffs
 from dao_abm.learning.revision import Revision, revise
 from dao_abm.learning.ties import check_tie_policy
@@ -27,6 +31,7 @@ def best_response(
     grid: np.ndarray | None = None,
     tie_policy: str = "keep",
     rng: np.random.Generator,
+    members: np.ndarray | None = None,
 ) -> Revision:
     """Revising members switch to a best response to everyone else's current bids.
 
@@ -40,10 +45,13 @@ def best_response(
             ``(n, m, K)`` (see ``payoffs.py``).
         tie_policy: one of ``TIE_POLICIES`` (``ties.py``).
         rng: randomness for the "random" tie policy.
+        members: ``(r,)`` indices of the members to evaluate on the grid, a superset of the
+            revising ones; None for everyone. Ignored by the exact path.
 
     Returns:
         A ``Revision``: new bids, every member's gain (its epsilon; for several items,
-        over single-item deviations unless items are separable), and who changed.
+        over single-item deviations unless items are separable; NaN outside ``members``),
+        and who changed.
     """
     check_tie_policy(tie_policy)
     revising = _mask(revising, market)
@@ -51,7 +59,7 @@ def best_response(
         return exact_best_response(
             market, values, bids, revising=revising, tie_policy=tie_policy, rng=rng
         )
-    pay = bid_payoffs(market, values, bids, grid)
+    pay = bid_payoffs(market, values, bids, grid, member_rows(market, members, covering=revising))
     return revise(pay, np.asarray(bids, dtype=np.float64), revising=revising,
                   tie_policy=tie_policy, rng=rng)
 
@@ -65,6 +73,7 @@ def best_response_shading(
     alpha_grid: np.ndarray,
     tie_policy: str = "keep",
     rng: np.random.Generator,
+    members: np.ndarray | None = None,
 ) -> Revision:
     """Revising members switch to the shading factor with the best mean utility.
 
@@ -77,13 +86,17 @@ def best_response_shading(
         alpha_grid: ``(K,)`` candidate factors; must contain 1.0 (truthful).
         tie_policy: one of ``TIE_POLICIES``; "truthful" means nearest to alpha = 1.
         rng: randomness for the "random" tie policy.
+        members: ``(r,)`` members to evaluate (a superset of the revising ones), or None.
 
     Returns:
-        A ``Revision`` whose strategies are the new factors and gains are in mean utility.
+        A ``Revision`` whose strategies are the new factors and gains are in mean utility
+        (NaN outside ``members``).
     """
     check_tie_policy(tie_policy)
-    pay = shading_payoffs(market, value_samples, alphas, alpha_grid)
-    return revise(pay, np.asarray(alphas, dtype=np.float64), revising=_mask(revising, market),
+    revising = _mask(revising, market)
+    pay = shading_payoffs(market, value_samples, alphas, alpha_grid,
+                          member_rows(market, members, covering=revising))
+    return revise(pay, np.asarray(alphas, dtype=np.float64), revising=revising,
                   tie_policy=tie_policy, rng=rng)
 
 

@@ -29,29 +29,40 @@ def _wins(bid: np.ndarray, p: np.ndarray, tie_win: np.ndarray) -> np.ndarray:
 
 
 def sum_outcome(
-    lot_bids: np.ndarray, x: np.ndarray, groups: Groups, *, pricing: str, cost_sharing: str
+    lot_bids: np.ndarray,
+    x: np.ndarray,
+    groups: Groups,
+    *,
+    pricing: str,
+    cost_sharing: str,
+    members: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Deviation outcomes under the ``sum`` aggregation.
 
     Args:
         lot_bids: ``(R, n)`` current member bids for the lot.
-        x: ``(R, n, D)`` deviations: member i's bid replaced by ``x[r, i, d]``.
+        x: ``(R, r, D)`` deviations: member i's bid replaced by ``x[., i, d]`` (row i is
+            member ``members[i]``, or member i when ``members`` is None).
         groups: the membership.
         pricing: "second" (pay the highest other group bid) or "first" (pay own bid).
         cost_sharing: "equal-split-all" (every member pays price / n_j) or "proportional"
             (members bidding > 0 get access and pay price · x / group bid).
+        members: ``(r,)`` the deviating members, or None for all ``n``.
 
     Returns:
-        ``access`` ``(R, n, D)`` bool and ``payment`` ``(R, n, D)``.
+        ``access`` ``(R, r, D)`` bool and ``payment`` ``(R, r, D)``.
     """
+    labels = groups.labels if members is None else groups.labels[members]
     p, tie_win = competition(LotBids(lot_bids, groups).group_reduce(np.add))
-    p, tie_win = p[:, groups.labels, None], tie_win[:, groups.labels, None]
+    p, tie_win = p[:, labels, None], tie_win[:, labels, None]
     before, after = _partial_sums(lot_bids, groups)
+    if members is not None:
+        before, after = before[:, members], after[:, members]
     bid = (before[..., None] + x) + after[..., None]  # the engine's order, left to right
     won = _wins(bid, p, tie_win)
     price = p if pricing == "second" else bid
     if cost_sharing == "equal-split-all":
-        return won, np.where(won, price / groups.sizes[groups.labels, None], 0.0)
+        return won, np.where(won, price / groups.sizes[labels, None], 0.0)
     access = won & (x > 0)
     share = np.divide(price, bid, out=np.zeros(access.shape), where=access)
     return access, np.where(access, x * share, 0.0)

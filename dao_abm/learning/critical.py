@@ -10,10 +10,11 @@ r of the sorted group b_(1) >= ... >= b_(n_j) and T = t_j(p) = max{s : s·b_(s) 
     s_max(i) = T                             if r < T   (a_{s-1} = b_(s) for s > r)
              = max{s <= r : s·b_(s-1) >= p}   otherwise  (a_{s-1} = b_(s-1) for s <= r)
 
-Both are "nearest slot satisfying a condition" queries on the flat sorted layout of
-``Groups``: T is a per-row ``minimum.reduceat`` and the second is a reverse running minimum
-of slot positions, which never leaves the row because the condition holds at rank 1
-(a_0 = inf). Members with equal bids get the same c_i (their "others" are the same multiset).
+that is, s_max(i) = max(T, the largest s <= r with s·b_(s-1) >= p), on the flat sorted layout
+of ``Groups`` (``slots.py``): the second term is a reverse running minimum of slot positions,
+which never leaves the row because the condition holds at rank 1 (a_0 = inf), and T > 0 only
+in rows whose WTP reaches p (the top group's, and those tied with it), where it is a row
+maximum. Members with equal bids get the same c_i (their "others" are the same multiset).
 
 Group ties. The engine gives a lot tied between group bids to the lowest group index. Then
 i's access also needs WTP_j(b) > p when group j loses ties and the others of j do not already
@@ -22,6 +23,11 @@ conditions are evaluated in float64 exactly as the engine evaluates them (``s·b
 same products), so the access region is [theta_i, inf) for a float threshold theta_i:
 the smallest float bid that wins access. theta_i equals c_i up to an ulp unless others' bids
 sit exactly on p/s (a measure-zero, degenerate case in which truthfulness fails by ties).
+
+Speed. A round of a million members is a few dozen passes over flat arrays, so the code
+avoids what costs several passes each: ``np.where`` on unpredictable masks (a product with
+the mask instead), ``np.nextafter`` (one integer step on the bits of a float >= 0), and two
+random scatters back to member order (theta and price travel together as one complex128).
 """
 
 from __future__ import annotations
@@ -30,77 +36,60 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dao_abm.mechanisms.groups import PAD, Groups
+from dao_abm.learning.slots import SlotIndex, sort_with_owners
+from dao_abm.mechanisms.groups import Groups
 
-_BIG = np.iinfo(np.int64).max
+__all__ = ["SlotIndex", "Thresholds", "critical_bids", "smallest_winning_bid", "sort_with_owners"]
+
+#: Added to the slot number of slots that fail a test: beyond every real slot number.
+_FAR = 2.0**60
 
 
 @dataclass(frozen=True, eq=False)
-class SlotIndex:
-    """Per-slot facts about the flat layout of ``Groups`` (built once per membership).
+class Thresholds:
+    """Every slot's split sizes against the others' bids (one lot, R rows, slot order).
 
     Attributes:
-        rank: ``(N,)`` float rank from the top of each slot once rows are sorted ascending.
-        rank_base: ``(N,)`` float, ``rank + slot``: rank of slot y of the same row is
-            ``rank_base - y``.
-        row: ``(N,)`` layout row (one row per group) of each slot.
-        group: ``(N,)`` group of each slot.
-        real: ``(N,)`` True on member slots; padding sorts first, so it sits at rank > n_j;
-            None when there is no padding.
-        below: ``(N,)`` True on member slots with another member ranked below them.
-        row_starts: ``(k,)`` first slot of each row; ``row_ends``: its last slot (rank 1).
-        row_of_group: ``(k,)`` layout row of each group.
+        srt: ``(R, N)`` bids sorted ascending within each group's row (``sort_with_owners``).
+        owner: ``(R, N)`` the member at each slot (padding slots: member 0).
+        p: ``(R, N)`` the highest group bid among the other groups.
+        s_max: ``(R, N)`` float s_max of the module docstring; price c = p / s_max.
+        s_star: ``(R, N)`` the split size that decides access (s_max, or its strict analogue
+            where access needs WTP > p).
+        hurdle: ``(R, N)`` the member gets access iff s_star · bid >= hurdle: p, or the next
+            float above p where access needs WTP > p (s·b > p is s·b >= that float).
     """
 
-    rank: np.ndarray
-    rank_base: np.ndarray
-    row: np.ndarray
-    group: np.ndarray
-    real: np.ndarray | None
-    below: np.ndarray
-    row_starts: np.ndarray
-    row_ends: np.ndarray
-    row_of_group: np.ndarray
+    srt: np.ndarray
+    owner: np.ndarray
+    p: np.ndarray
+    s_max: np.ndarray
+    s_star: np.ndarray
+    hurdle: np.ndarray
 
     @classmethod
-    def from_groups(cls, groups: Groups) -> SlotIndex:
-        widths = np.concatenate([np.full(b.group_ids.size, b.width) for b in groups.blocks])
-        row = np.repeat(np.arange(widths.size), widths)
-        group = groups.row_group[row]
-        size = groups.sizes[group].astype(np.float64)
-        rank = groups.layout_rank
-        real = None if groups.layout_pad is None else rank <= size
-        row_of_group = np.empty_like(groups.row_group)
-        row_of_group[groups.row_group] = np.arange(widths.size)
-        return cls(
-            rank, rank + np.arange(rank.size), row, group, real, rank < size,
-            groups.row_starts, groups.row_starts + widths - 1, row_of_group,
-        )
-
-
-def sort_with_owners(bids: np.ndarray, groups: Groups) -> tuple[np.ndarray, np.ndarray]:
-    """Each group's bids sorted ascending in the flat layout, and who bid them.
-
-    Args:
-        bids: ``(R, n)`` member bids for one lot.
-
-    Returns:
-        ``(R, N)`` sorted bids (padding ``PAD`` first in each row, as in
-        ``LotBids.sorted_layout``) and ``(R, N)`` the member at each slot.
-    """
-    # argsort on the short rows of each block: on rows of <= ~64 it runs as fast as the
-    # engine's np.sort (measured 8-11 ms for 10^6 members), and the permutation is what
-    # maps critical bids back to members; a stable or global lexsort costs 2-10x more.
-    laid = np.take(bids, groups.layout, axis=1)
-    if groups.layout_pad is not None:
-        laid[:, groups.layout_pad] = PAD
-    slot = np.empty(laid.shape, dtype=np.int64)
-    for block in groups.blocks:  # O(log n) blocks
-        rows = laid[:, block.offset : block.stop].reshape(laid.shape[0], -1, block.width)
-        perm = rows.argsort(axis=-1)
-        perm += block.offset + block.width * np.arange(block.group_ids.size)[:, None]
-        slot[:, block.offset : block.stop] = perm.reshape(laid.shape[0], -1)
-    return np.take_along_axis(laid, slot, axis=1), groups.layout[slot]
+    def of(cls, bids: np.ndarray, groups: Groups, index: SlotIndex) -> Thresholds:
+        """Thresholds of member bids ``(R, n)``."""
+        srt, owner = sort_with_owners(bids, groups, index)
+        prod = srt * index.rank  # s·b_(s), the engine's own products
+        wtp_rows = np.maximum.reduceat(prod, index.row_starts, axis=1)
+        wtp = np.empty((bids.shape[0], groups.n_groups))
+        wtp[:, groups.row_group] = wtp_rows
+        p_group, tie_win = competition(wtp)
+        p_group += 0.0  # no -0.0, so that the hurdle's bits below are p's plus one
+        p = np.take(p_group, index.group, axis=1)
+        prod_next = np.empty_like(srt)  # s·b_(s-1), and +inf at rank 1 (a_0 = +inf)
+        np.multiply(srt[:, 1:], index.rank[:-1], out=prod_next[:, :-1])
+        prod_next[:, index.row_ends] = np.inf
+        p_rows = np.take(p_group, groups.row_group, axis=1)
+        s_max = _largest_split(prod, prod_next, p, index, wtp_rows >= p_rows, strict=False)
+        open_ = _open(srt, prod, p, tie_win, wtp.argmax(axis=1), index)
+        s_star = s_max
+        if open_.any() and ((prod_next == p).any() or (prod == p).any()):
+            strict = _largest_split(prod, prod_next, p, index, wtp_rows > p_rows, strict=True)
+            s_star = np.where(open_, strict, s_max)
+        hurdle = (p.view(np.int64) + open_).view(np.float64)  # p >= +0.0 is finite
+        return cls(srt, owner, p, s_max, s_star, hurdle)
 
 
 def critical_bids(
@@ -117,41 +106,53 @@ def critical_bids(
         ``theta`` ``(R, n)``: member i gets access iff its bid is >= theta (float-exact, ties
         between group bids included), and ``price`` ``(R, n)``: what it then pays, c_i.
     """
-    srt, owner = sort_with_owners(bids, groups)
-    prod = srt * index.rank  # s·b_(s), the engine's own products
-    wtp = np.empty((bids.shape[0], groups.n_groups))
-    wtp[:, groups.row_group] = np.maximum.reduceat(prod, index.row_starts, axis=1)
-    p_group, tie_win = competition(wtp)
-    p = p_group[:, index.group]
-    prod_next = np.empty_like(srt)  # s·b_(s-1), and +inf at rank 1 (a_0 = +inf)
-    np.multiply(srt[:, 1:], index.rank[:-1], out=prod_next[:, :-1])
-    prod_next[:, index.row_ends] = np.inf
-    s_max = _largest_split(prod, prod_next, p, index, strict=False)
-    open_ = _open(srt, prod, p, tie_win, wtp.argmax(axis=1), index)
-    s_star = s_max
-    if open_.any() and ((prod == p) | (prod_next == p)).any():
-        s_star = np.where(open_, _largest_split(prod, prod_next, p, index, strict=True), s_max)
+    t = Thresholds.of(bids, groups, index)
+    both = np.empty(t.p.shape, dtype=np.complex128)  # theta + i·price: one scatter for two
+    both.real = smallest_winning_bid(t.s_star, t.hurdle)
+    np.divide(t.p, t.s_max, out=both.imag)
+    owner = t.owner
     if index.real is not None:
-        real = index.real
-        p, s_max, s_star, open_, owner = (a[:, real] for a in (p, s_max, s_star, open_, owner))
-    theta = np.empty_like(p)
-    theta[np.arange(p.shape[0])[:, None], owner] = _smallest_winning_bid(p, s_star, open_)
-    price = np.empty_like(p)
-    price[np.arange(p.shape[0])[:, None], owner] = p / s_max
-    return theta, price
+        both, owner = both[:, index.real], owner[:, index.real]
+    out = np.empty(both.shape, dtype=np.complex128)
+    if out.shape[0] == 1:
+        out[0, owner[0]] = both[0]
+    else:
+        out[np.arange(out.shape[0])[:, None], owner] = both
+    return out.real, out.imag
 
 
 def _largest_split(
-    prod: np.ndarray, prod_next: np.ndarray, p: np.ndarray, index: SlotIndex, *, strict: bool
+    prod: np.ndarray,
+    prod_next: np.ndarray,
+    p: np.ndarray,
+    index: SlotIndex,
+    contested: np.ndarray,
+    *,
+    strict: bool,
 ) -> np.ndarray:
-    """``(R, N)`` float s_max of the member at each slot, or its strict analogue."""
-    hit = np.greater(prod, p) if strict else np.greater_equal(prod, p)
-    top = np.maximum.reduceat(np.where(hit, index.rank, 0.0), index.row_starts, axis=1)
-    top = top[:, index.row]  # T = t_j(p), 0 if none
+    """``(R, N)`` float s_max of the member at each slot, or its strict analogue.
+
+    s_max = T for ranks below T, else the rank of the nearest slot at or above the member
+    with s·b_(s-1) >= p (ok). Both cases are max(T, that rank): at rank r < T the nearest
+    ok rank is <= r, and at r >= T it is >= T (rank T is ok: T·b_(T-1) >= T·b_(T) >= p).
+    T > 0 needs WTP_j >= p, so T is computed only on the ``contested`` ``(R, k)`` rows
+    (layout order): the top group's, and those tied with it."""
     ok = np.greater(prod_next, p) if strict else np.greater_equal(prod_next, p)
-    slot = np.where(ok, np.arange(prod.shape[1], dtype=np.float64), np.inf)[:, ::-1]
-    nearest = np.minimum.accumulate(slot, axis=1)[:, ::-1]  # stays in the row: ok at rank 1
-    return np.where(index.rank < top, top, index.rank_base - nearest)
+    marked = np.multiply(~ok, _FAR)  # the slot number if ok, beyond every slot if not
+    marked += index.position
+    nearest = np.minimum.accumulate(marked[:, ::-1], axis=1)[:, ::-1]  # ok at rank 1: in row
+    s = np.subtract(index.rank_base, nearest, out=marked)
+    lot, row = np.nonzero(contested)
+    if lot.size:
+        width = index.row_ends[row] - index.row_starts[row] + 1
+        first = np.cumsum(width) - width
+        slots = np.arange(width.sum()) + np.repeat(index.row_starts[row] - first, width)
+        lots = np.repeat(lot, width)
+        at = prod[lots, slots]
+        hit = np.greater(at, p[lots, slots]) if strict else np.greater_equal(at, p[lots, slots])
+        top = np.maximum.reduceat(index.rank[slots] * hit, first)  # T of each row
+        s[lots, slots] = np.maximum(s[lots, slots], np.repeat(top, width))
+    return s
 
 
 def _open(
@@ -184,27 +185,31 @@ def _open(
     return open_
 
 
-def _smallest_winning_bid(p: np.ndarray, s: np.ndarray, strict: np.ndarray) -> np.ndarray:
-    """Smallest float b >= 0 with s·b > p (``strict``) or s·b >= p, in float64 arithmetic.
+def smallest_winning_bid(
+    s: np.ndarray, hurdle: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Smallest float b >= 0 with s·b >= hurdle in float64 arithmetic (theta).
 
-    p/s is within an ulp or two of it: one vectorized check each way, then only the few
-    entries that miss move, one ulp at a time."""
-    b = p / s
-
-    def wins(x: np.ndarray, i: tuple | slice = slice(None)) -> np.ndarray:
-        prod = s[i] * x
-        return (prod > p[i]) | (~strict[i] & (prod == p[i]))
-
-    for step, move in ((np.inf, ~wins(b)), (-np.inf, wins(np.nextafter(b, -np.inf)) & (b > 0))):
+    hurdle/s is within an ulp or two of it: one vectorized check each way, then only the
+    few entries that miss move, one ulp at a time."""
+    b = np.divide(hurdle, s, out=out)
+    up = s * b < hurdle
+    down = s * float_below(b) >= hurdle  # NaN below +0.0: never moves down
+    for step, move in ((np.inf, up), (-np.inf, down)):
         i = np.nonzero(move) if move.any() else (np.empty(0, dtype=np.int64),)
         for _ in range(64):
             if i[0].size == 0:
                 break
             b[i] = np.nextafter(b[i], step)
-            x = b[i] if step > 0 else np.nextafter(b[i], -np.inf)
-            keep = ~wins(x, i) if step > 0 else wins(x, i) & (b[i] > 0)
+            x = b[i] if step > 0 else float_below(b[i])
+            keep = s[i] * x < hurdle[i] if step > 0 else s[i] * x >= hurdle[i]
             i = tuple(a[keep] for a in i)
     return b
+
+
+def float_below(x: np.ndarray) -> np.ndarray:
+    """``nextafter(x, -inf)`` for floats x > 0 (NaN for +0.0), as one integer step."""
+    return (x.view(np.int64) - 1).view(np.float64)
 
 
 def competition(group_bids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,13 +12,23 @@ degenerate tie cases described in ``critical.py``. The tie policies pick:
 - "keep": the current bid if it is a best response, else as "truthful";
 - "lowest": theta when v > c, else 0;
 - "random": uniform over the best responses no higher than 2·max(v, theta).
+
+"keep" and "truthful" (the common policies) are answered in the slot order of the critical
+bids: whether a bid gets access is s·b >= hurdle there (``Thresholds``), so theta is needed
+only for the few bids that must move, and the only random memory access is one gather of
+the values into slot order (no scatter of thresholds and prices back to members).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from dao_abm.learning.critical import critical_bids
+from dao_abm.learning.critical import (
+    Thresholds,
+    critical_bids,
+    float_below,
+    smallest_winning_bid,
+)
 from dao_abm.learning.market import Market, with_items
 from dao_abm.learning.revision import Revision, finish
 from dao_abm.learning.ties import check_tie_policy
@@ -44,36 +54,74 @@ def exact_best_response(
     """
     check_tie_policy(tie_policy)
     v, b = with_items(market, values, bids)
+    old = np.asarray(bids, dtype=np.float64)
+    if tie_policy in ("keep", "truthful"):
+        return _nearest_to_truthful(market, v, b, old, revising, keep=tie_policy == "keep")
     theta, price = critical_bids(np.ascontiguousarray(b.T), market.groups, market.slot_index)
     theta, surplus = theta.T, v - price.T
-    gain = (np.maximum(surplus, 0.0) - np.where(b >= theta, surplus, 0.0)).sum(axis=1)
-    new = _pick(v, b, theta, surplus, tie_policy, rng)
-    return finish(np.asarray(bids, dtype=np.float64), new, revising, gain)
-
-
-def _pick(
-    v: np.ndarray,
-    b: np.ndarray,
-    theta: np.ndarray,
-    surplus: np.ndarray,
-    policy: str,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """``(n, m)`` the best response each tie policy picks."""
+    gain = (np.abs(surplus) * ~_is_best(b >= theta, surplus)).sum(axis=1)
     win = surplus > 0
-    below = np.maximum(np.nextafter(theta, -np.inf), 0.0)  # largest bid without access
-    if policy == "lowest":
-        return np.where(win, theta, 0.0)
-    if policy == "random":
-        u = rng.random(v.shape)
-        top = 2 * np.maximum(v, theta)
-        draw = np.where(win, theta + u * (top - theta), np.minimum(u * theta, below))
-        return np.where(surplus == 0, u * top, draw)
-    truthful = np.where(_is_best(v, theta, surplus), v, np.where(win, theta, below))
-    if policy == "truthful":
-        return truthful
-    return np.where(_is_best(b, theta, surplus), b, truthful)
+    if tie_policy == "lowest":
+        return finish(old, np.where(win, theta, 0.0), revising, gain)
+    u = rng.random(v.shape)
+    top = 2 * np.maximum(v, theta)
+    draw = np.where(win, theta + u * (top - theta), np.minimum(u * theta, _below(theta)))
+    return finish(old, np.where(surplus == 0, u * top, draw), revising, gain)
 
 
-def _is_best(x: np.ndarray, theta: np.ndarray, surplus: np.ndarray) -> np.ndarray:
-    return np.where(surplus > 0, x >= theta, (surplus == 0) | (x < theta))
+def _nearest_to_truthful(
+    market: Market, v: np.ndarray, b: np.ndarray, old: np.ndarray, revising: np.ndarray,
+    *, keep: bool,
+) -> Revision:
+    """"keep" / "truthful" in slot order: gain |v - c| where the current bid is no best
+    response (= max(v - c, 0) - (v - c)·[b >= theta]); the moving bids go to v if it is
+    a best response, else to theta or just below it."""
+    index = market.slot_index
+    t = Thresholds.of(np.ascontiguousarray(b.T), market.groups, index)  # a row per item
+    v_slot = _to_slots(v, t.owner)
+    surplus = v_slot - t.p / t.s_max
+    moves = ~_is_best(t.s_star * t.srt >= t.hurdle, surplus)
+    # "truthful": every member starts from v, and moves only where v is no best response
+    fix = moves if keep else ~_is_best(t.s_star * v_slot >= t.hurdle, surplus)
+    if index.real is not None:  # padding slots
+        moves &= index.real
+        fix &= index.real
+    n, m = b.shape
+    gain = np.zeros((n, m))
+    item, slot = np.nonzero(moves)
+    gain[t.owner[item, slot], item] = np.abs(surplus[item, slot])
+    gain = gain[:, 0] if m == 1 else gain.sum(axis=1)
+    if not keep:
+        item, slot = np.nonzero(fix)
+    s_star, hurdle, value = t.s_star[item, slot], t.hurdle[item, slot], v_slot[item, slot]
+    theta = smallest_winning_bid(s_star, hurdle)
+    best_v = _is_best(s_star * value >= hurdle, surplus[item, slot])
+    new = np.where(best_v, value, np.where(surplus[item, slot] > 0, theta, _below(theta)))
+    who = t.owner[item, slot]
+    if not keep:
+        proposed = v.copy()
+        proposed[who, item] = new
+        return finish(old, proposed, revising, gain)
+    members, row = np.unique(who, return_inverse=True)
+    proposed = b[members]
+    proposed[row, item] = new
+    return finish(old, proposed, revising, gain, members=members)
+
+
+def _to_slots(v: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """``(m, N)`` the value of each slot's owner for the slot's item (``v``: ``(n, m)``)."""
+    if v.shape[1] == 1:
+        return v[:, 0][owner]
+    return np.take_along_axis(np.ascontiguousarray(v.T), owner, axis=1)
+
+
+def _below(theta: np.ndarray) -> np.ndarray:
+    """The largest bid without access: one ulp below theta > 0, and 0 at theta = 0."""
+    return np.fmax(float_below(theta), 0.0)
+
+
+def _is_best(access: np.ndarray, surplus: np.ndarray) -> np.ndarray:
+    """A bid is best iff it gets access when the surplus is positive and none when it is
+    negative; any bid is best at zero surplus."""
+    win, lose = surplus > 0, surplus < 0
+    return (win & access) | (lose & ~access) | ~(win | lose)

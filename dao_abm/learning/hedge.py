@@ -63,7 +63,8 @@ class Hedge:
         self.regret = ExternalRegret()
 
     def step(self, market: Market, values_or_samples, strategies, *, revising,
-             rng: np.random.Generator) -> Revision:
+             rng: np.random.Generator, members: np.ndarray | None = None) -> Revision:
+        """One round; ``members`` is ignored: every member's options feed its memory."""
         pay = payoffs(market, values_or_samples, strategies, self.grid)
         regret = self.regret.update(pay)
         scale = np.maximum(pay.scale, 1e-12)[:, None, None]

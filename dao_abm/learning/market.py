@@ -20,7 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
-from dao_abm.learning.critical import SlotIndex
+from dao_abm.learning.slots import SlotIndex
 from dao_abm.mechanisms import Groups, Outcome, TwoLevelMechanism, preset, utilities
 from dao_abm.mechanisms.two_level import check_valuation
 from dao_abm.mechanisms.upper import UPPER_MECHANISMS, UpperMechanism
@@ -135,3 +135,30 @@ def with_items(market: Market, values, bids) -> tuple[np.ndarray, np.ndarray]:
     if single:
         return values[..., None], bids[..., None]
     return values, bids
+
+
+def member_rows(market: Market, members, *, covering=None) -> np.ndarray | None:
+    """Validate ``members`` (None, or ``(r,)`` indices of members to evaluate) as int64.
+
+    Args:
+        covering: optional ``(n,)`` bool mask (the revising members) that ``members`` must
+            include.
+
+    Raises:
+        ValueError: not a 1-D integer array of indices in ``0..n-1``, or missing a member
+            of ``covering``.
+    """
+    if members is None:
+        return None
+    rows = np.asarray(members)
+    if rows.ndim != 1 or not (rows.size == 0 or np.issubdtype(rows.dtype, np.integer)):
+        raise ValueError(f"members must be a 1-D array of member indices, got {rows.shape}")
+    rows = rows.astype(np.int64, copy=False)
+    if rows.size and (rows.min() < 0 or rows.max() >= market.n_members):
+        raise ValueError(f"members must be indices in 0..{market.n_members - 1}")
+    if covering is not None:
+        covered = np.zeros(market.n_members, dtype=bool)
+        covered[rows] = True
+        if (np.asarray(covering, dtype=bool) & ~covered).any():
+            raise ValueError("members must include every revising member")
+    return rows

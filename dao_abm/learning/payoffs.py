@@ -10,6 +10,9 @@ member's value (bids) or those shading factors. A 1-D grid is read the same way 
 of the value), and 0 and 1 are always added so truthful bidding and bidding nothing are
 candidates. An absolute grid ``(n, K)`` / ``(n, m, K)`` of bids gets the columns 0 and the
 value prepended.
+
+``members`` (the revising members, say) restricts a table to those members' rows: the
+rows are the same numbers as the full table's, and everyone else's gain is unknown (NaN).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dao_abm.learning.deviation import deviation_utilities
-from dao_abm.learning.market import Market, with_items
+from dao_abm.learning.market import Market, member_rows, with_items
 from dao_abm.mechanisms import utilities
 
 #: Default candidates: 0, 0.05, ..., 2 times the value (or these shading factors).
@@ -30,15 +33,20 @@ DEFAULT_GRID = np.arange(41) / 20
 class Payoffs:
     """Utilities of single-item strategy changes on a candidate grid.
 
+    One row per member, or per member of ``members`` (r rows) when the table was asked for
+    some members only.
+
     Attributes:
-        utilities: ``(n, m, K)`` member's (mean) utility when item l's strategy becomes
+        utilities: ``(r, m, K)`` member's (mean) utility when item l's strategy becomes
             option k and everything else stays.
-        current: ``(n,)`` member's (mean) utility now.
-        options: ``(n, m, K)`` the strategy each option stands for (bid or alpha).
-        strategies: ``(n, m)`` current strategies; ``truthful``: ``(n, m)`` truthful ones.
-        scale: ``(n,)`` each member's value scale (tolerances, logit temperature).
+        current: ``(r,)`` member's (mean) utility now.
+        options: ``(r, m, K)`` the strategy each option stands for (bid or alpha).
+        strategies: ``(r, m)`` current strategies; ``truthful``: ``(r, m)`` truthful ones.
+        scale: ``(r,)`` each member's value scale (tolerances, logit temperature).
         separable: True when items can be revised all at once (``Market.separable``).
-        prices: ``(n, m)`` (mean) price of the lot holding each item this round.
+        prices: ``(r, m)`` (mean) price of the lot holding each item this round.
+        members: ``(r,)`` the member of each row, or None when row i is member i.
+        n_members: n, the number of members in the market.
     """
 
     utilities: np.ndarray
@@ -49,12 +57,23 @@ class Payoffs:
     scale: np.ndarray
     separable: bool
     prices: np.ndarray
+    members: np.ndarray | None
+    n_members: int
+
+    @property
+    def row_gain(self) -> np.ndarray:
+        """``(r,)`` best achievable utility minus current (>= 0) of each row's member."""
+        excess = np.maximum(self.utilities.max(axis=-1) - self.current[:, None], 0.0)
+        return excess.sum(axis=1) if self.separable else excess.max(axis=1)
 
     @property
     def gain(self) -> np.ndarray:
-        """``(n,)`` best achievable utility minus current (>= 0): each member's epsilon."""
-        excess = np.maximum(self.utilities.max(axis=-1) - self.current[:, None], 0.0)
-        return excess.sum(axis=1) if self.separable else excess.max(axis=1)
+        """``(n,)`` each member's epsilon (``row_gain``); NaN for members without a row."""
+        if self.members is None:
+            return self.row_gain
+        gain = np.full(self.n_members, np.nan)
+        gain[self.members] = self.row_gain
+        return gain
 
 
 def is_shading(values_or_samples: np.ndarray, strategies: np.ndarray) -> bool:
@@ -71,34 +90,42 @@ def relative_grid(grid: np.ndarray | None) -> np.ndarray:
 
 
 def payoffs(
-    market: Market, values_or_samples: np.ndarray, strategies: np.ndarray, grid=None
+    market: Market, values_or_samples: np.ndarray, strategies: np.ndarray, grid=None,
+    members: np.ndarray | None = None,
 ) -> Payoffs:
     """Bid payoffs (fixed values) or shading payoffs (samples), told apart by shape."""
     if is_shading(values_or_samples, strategies):
-        return shading_payoffs(market, values_or_samples, strategies, grid)
-    return bid_payoffs(market, values_or_samples, strategies, grid)
+        return shading_payoffs(market, values_or_samples, strategies, grid, members)
+    return bid_payoffs(market, values_or_samples, strategies, grid, members)
 
 
-def bid_payoffs(market: Market, values, bids, grid=None) -> Payoffs:
-    """Payoffs of bids against fixed values ``(n,)`` / ``(n, m)`` (see module docstring)."""
+def bid_payoffs(market: Market, values, bids, grid=None,
+                members: np.ndarray | None = None) -> Payoffs:
+    """Payoffs of bids against fixed values ``(n,)`` / ``(n, m)`` (see module docstring);
+    ``members`` ``(r,)``: rows for these members only (an absolute grid still has n rows)."""
     v, b = with_items(market, values, bids)
     if v.ndim != 2:
         raise ValueError(f"fixed values must be (n,) or (n, m), got {np.shape(values)}")
+    rows = member_rows(market, members)
+    mine = slice(None) if rows is None else rows
+    v_r, b_r = v[mine], b[mine]
     if grid is None or np.ndim(grid) == 1:
-        options = v[..., None] * relative_grid(grid)
+        options = v_r[..., None] * relative_grid(grid)
     else:
         absolute = np.asarray(grid, dtype=np.float64)
         absolute = absolute[:, None] if market.valuation == "single" else absolute
-        absolute = np.broadcast_to(absolute, (*v.shape, absolute.shape[-1]))
-        options = np.concatenate([np.zeros((*v.shape, 1)), v[..., None], absolute], axis=-1)
-    utils, current, price = _evaluate(market, v, b, options)
-    return Payoffs(utils, current, options, b, v, v.max(axis=1), market.separable(v.shape[1]),
-                   price)
+        absolute = np.broadcast_to(absolute, (*v.shape, absolute.shape[-1]))[mine]
+        options = np.concatenate([np.zeros((*v_r.shape, 1)), v_r[..., None], absolute], axis=-1)
+    utils, current, price = _evaluate(market, v, b, options, rows)
+    return Payoffs(utils, current, options, b_r, v_r, v_r.max(axis=1),
+                   market.separable(v.shape[1]), price, rows, market.n_members)
 
 
-def shading_payoffs(market: Market, samples, alphas, alpha_grid=None) -> Payoffs:
+def shading_payoffs(market: Market, samples, alphas, alpha_grid=None,
+                    members: np.ndarray | None = None) -> Payoffs:
     """Payoffs of shading factors: ``samples`` ``(S, n[, m])`` values shared by all members
-    (common random numbers), ``alphas`` ``(n[, m])``; ``alpha_grid`` ``(K,)`` must hold 1."""
+    (common random numbers), ``alphas`` ``(n[, m])``; ``alpha_grid`` ``(K,)`` must hold 1;
+    ``members`` ``(r,)``: rows for these members only."""
     grid = DEFAULT_GRID if alpha_grid is None else np.asarray(alpha_grid, dtype=np.float64)
     if grid.ndim != 1 or not (grid == 1.0).any() or (grid < 0).any():
         raise ValueError("alpha_grid must be a 1-D array of factors >= 0 that contains 1.0")
@@ -109,31 +136,48 @@ def shading_payoffs(market: Market, samples, alphas, alpha_grid=None) -> Payoffs
             f"value samples must be (S, n[, m]) and alphas (n[, m]), got "
             f"{np.shape(samples)} and {alphas.shape}"
         )
-    utils, current, price = _evaluate(market, v, b, v[..., None] * grid)
+    rows = member_rows(market, members)
+    v_r = v if rows is None else v[:, rows]
+    utils, current, price = _evaluate(market, v, b, v_r[..., None] * grid, rows)
     a = alphas.reshape(v.shape[1:])
+    a = a if rows is None else a[rows]
     options = np.broadcast_to(grid, (*a.shape, grid.size))
-    return Payoffs(utils.mean(axis=0), current.mean(axis=0), options, a, np.ones_like(a),
-                   v.max(axis=2).mean(axis=0), market.separable(v.shape[2]), price.mean(axis=0))
+    return Payoffs(_sample_mean(utils), _sample_mean(current), options, a, np.ones_like(a),
+                   _sample_mean(v_r.max(axis=2)), market.separable(v.shape[2]),
+                   _sample_mean(price), rows, market.n_members)
+
+
+def _sample_mean(a: np.ndarray) -> np.ndarray:
+    """Mean over the leading sample axis, adding the samples in order, as numpy's ``mean``
+    does for more than one column; numpy sums a lone column pairwise, so a member's mean
+    would otherwise depend on how many other rows the table holds."""
+    total = a[0].copy()
+    for sample in a[1:]:
+        total += sample
+    return total / a.shape[0]
 
 
 def _evaluate(
-    market: Market, v: np.ndarray, b: np.ndarray, options: np.ndarray
+    market: Market, v: np.ndarray, b: np.ndarray, options: np.ndarray, rows: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Deviation utilities ``(*S, n, m, K)``, current utilities ``(*S, n)`` and item prices
-    ``(*S, n, m)`` for arrays carrying an item axis (``with_items``)."""
+    """Deviation utilities ``(*S, r, m, K)``, current utilities ``(*S, r)`` and item prices
+    ``(*S, r, m)`` of the members in ``rows`` (all n when None) for arrays carrying an item
+    axis (``with_items``)."""
     if market.valuation == "single":
-        utils = deviation_utilities(market, v[..., 0], b[..., 0], options[..., 0, :])
+        utils = deviation_utilities(market, v[..., 0], b[..., 0], options[..., 0, :], rows)
         utils, outcome = utils[..., None, :], market.run(b[..., 0])
         current = utilities(v[..., 0], outcome)
     else:
-        utils = deviation_utilities(market, v, b, options)
+        utils = deviation_utilities(market, v, b, options, rows)
         outcome = market.run(b)
         current = utilities(v, outcome)
-    return utils, current, _item_prices(market, outcome.price, v.shape[-1])
+    if rows is not None:
+        current = current[..., rows]
+    return utils, current, _item_prices(market, outcome.price, v.shape[-1], options.shape[-3])
 
 
-def _item_prices(market: Market, price: np.ndarray, n_items: int) -> np.ndarray:
-    """``(*S, n, m)`` price of the lot holding each item, seen by every member."""
+def _item_prices(market: Market, price: np.ndarray, n_items: int, n_rows: int) -> np.ndarray:
+    """``(*S, r, m)`` price of the lot holding each item, seen by every member (row)."""
     per_item = np.broadcast_to(price, (*price.shape[:-1], n_items)) if (
         market.upper.bundled) else price
-    return np.broadcast_to(per_item[..., None, :], (*price.shape[:-1], market.n_members, n_items))
+    return np.broadcast_to(per_item[..., None, :], (*price.shape[:-1], n_rows, n_items))

@@ -59,7 +59,8 @@ class QLearning:
         self.regret = ExternalRegret()
 
     def step(self, market: Market, values_or_samples, strategies, *, revising,
-             rng: np.random.Generator) -> Revision:
+             rng: np.random.Generator, members: np.ndarray | None = None) -> Revision:
+        """One round; ``members`` is ignored: every member's options feed its memory."""
         pay = payoffs(market, values_or_samples, strategies, self.grid)
         n, m, k = pay.options.shape
         if self.q is None:

@@ -4,6 +4,9 @@ Options are laid out in rows (``option_rows``). When a member's utility separate
 items (``Payoffs.separable``) each (member, item) is a row of K options and every item may
 change at once. Otherwise each member is one row of m·K options, "set item l to option k",
 so a revision changes at most one item (a coordinate-wise best response).
+
+A table may hold rows for some members only (``Payoffs.members``); then only those members
+can change strategy, and the others' gain is NaN.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class Revision:
         strategies: new strategies, same shape as the old ones (bids or shading factors).
         gain: ``(n,)`` every member's best utility minus its current utility (>= 0), whether
             or not it revised: the member's epsilon; ``gain.max()`` is the profile's epsilon.
+            NaN for members that were not evaluated (``members`` of the rules).
         changed: ``(n,)`` True for members whose strategy changed.
         regret: ``(n,)`` cumulative external regret (Hedge, Q-learning), else None.
     """
@@ -35,12 +39,14 @@ class Revision:
 
     @property
     def epsilon(self) -> float:
-        """The profile's epsilon: no member can gain more than this by deviating."""
+        """The profile's epsilon: no member can gain more than this by deviating (NaN when
+        some member was not evaluated)."""
         return float(self.gain.max())
 
 
 def option_rows(pay: Payoffs) -> tuple[np.ndarray, ...]:
-    """Rows of options: ``utils`` ``(r, O)``, ``current`` ``(r,)``, ``distance`` and
+    """Rows of options (one per row of ``pay``, times items when separable): ``utils``
+    ``(r, O)``, ``current`` ``(r,)``, ``distance`` and
     ``level`` ``(r, O)`` (from truthful, and how high), ``here`` (the current strategy's
     distance and level, ``(r,)`` each) and ``scale`` ``(r,)`` (the member's value scale)."""
     n, m, k = pay.options.shape
@@ -60,7 +66,8 @@ def option_rows(pay: Payoffs) -> tuple[np.ndarray, ...]:
 
 
 def apply_choice(pay: Payoffs, choice: np.ndarray) -> np.ndarray:
-    """``(n, m)`` strategies after each row takes its option (-1 = keep)."""
+    """``(r, m)`` strategies of the table's members after each row takes its option (-1 =
+    keep)."""
     _, m, k = pay.options.shape
     new = pay.strategies.copy()
     take = choice >= 0
@@ -76,11 +83,25 @@ def apply_choice(pay: Payoffs, choice: np.ndarray) -> np.ndarray:
 
 
 def finish(old: np.ndarray, new: np.ndarray, revising: np.ndarray, gain: np.ndarray,
-           regret: np.ndarray | None = None) -> Revision:
-    """Keep non-revising members' strategies and report, in the caller's shape."""
-    old2 = old.reshape(new.shape)
-    new = np.where(np.asarray(revising, dtype=bool)[:, None], new, old2)
-    changed = (new != old2).any(axis=1)
+           regret: np.ndarray | None = None, *, members: np.ndarray | None = None
+           ) -> Revision:
+    """Keep non-revising members' strategies and report, in the caller's shape.
+
+    Args:
+        old: ``(n[, m])`` strategies before; ``new``: ``(r, m)`` proposed strategies of
+            ``members`` (``(n, m)`` when ``members`` is None); ``revising``: ``(n,)`` bool.
+    """
+    revising = np.asarray(revising, dtype=bool)
+    old2 = old.reshape(old.shape[0], new.shape[-1])
+    if members is None:
+        new = np.where(revising[:, None], new, old2)
+        return Revision(new.reshape(old.shape), gain, (new != old2).any(axis=1), regret)
+    move = revising[members]
+    who, proposed = members[move], new[move]
+    new = old2.copy()
+    new[who] = proposed
+    changed = np.zeros(old2.shape[0], dtype=bool)
+    changed[who] = (proposed != old2[who]).any(axis=1)
     return Revision(new.reshape(old.shape), gain, changed, regret)
 
 
@@ -94,4 +115,5 @@ def revise(
     choice, _ = choose(
         utils, current, distance, level, here, policy=tie_policy, tol=tolerance(scale), rng=rng
     )
-    return finish(strategies, apply_choice(pay, choice), revising, pay.gain)
+    return finish(strategies, apply_choice(pay, choice), revising, pay.gain,
+                  members=pay.members)

@@ -1,7 +1,10 @@
 """Learning rules behind one contract, in a registry keyed by name.
 
 Every rule has ``reset(n_members, n_items, *, grid, rng)`` and
-``step(market, values_or_samples, strategies, *, revising, rng) -> Revision``. Strategies
+``step(market, values_or_samples, strategies, *, revising, rng, members=None) -> Revision``.
+``members`` (int indices, a superset of the revising members) lets a rule evaluate only
+those members' options; members outside it keep their strategy and report a NaN gain.
+Rules with memory ignore it (they learn from every member's options every round). Strategies
 are bids when ``values_or_samples`` has their shape (fixed values) and shading factors when
 it has one more leading axis (sampled values, ``payoffs.is_shading``). ``grid`` is the
 candidate grid of ``payoffs.py`` (None: exact best response where available, else
@@ -14,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from dao_abm.learning.best_response import best_response, best_response_shading
-from dao_abm.learning.market import Market
+from dao_abm.learning.market import Market, member_rows
 from dao_abm.learning.payoffs import DEFAULT_GRID, is_shading, payoffs
 from dao_abm.learning.revision import Revision, apply_choice, finish, option_rows
 from dao_abm.learning.ties import check_tie_policy
@@ -39,15 +42,16 @@ class BestResponse:
         self.grid = grid
 
     def step(self, market: Market, values_or_samples, strategies, *, revising,
-             rng: np.random.Generator) -> Revision:
+             rng: np.random.Generator, members: np.ndarray | None = None) -> Revision:
         if is_shading(values_or_samples, strategies):
             grid = DEFAULT_GRID if self.grid is None else self.grid
             return best_response_shading(
                 market, values_or_samples, strategies, revising=revising, alpha_grid=grid,
-                tie_policy=self.tie_policy, rng=rng,
+                tie_policy=self.tie_policy, rng=rng, members=members,
             )
         return best_response(market, values_or_samples, strategies, revising=revising,
-                             grid=self.grid, tie_policy=self.tie_policy, rng=rng)
+                             grid=self.grid, tie_policy=self.tie_policy, rng=rng,
+                             members=members)
 
 
 @LEARNING_RULES.register("logit")
@@ -72,13 +76,14 @@ class Logit:
         self.grid = grid
 
     def step(self, market: Market, values_or_samples, strategies, *, revising,
-             rng: np.random.Generator) -> Revision:
-        pay = payoffs(market, values_or_samples, strategies, self.grid)
+             rng: np.random.Generator, members: np.ndarray | None = None) -> Revision:
+        rows = member_rows(market, members, covering=revising)
+        pay = payoffs(market, values_or_samples, strategies, self.grid, rows)
         utils, _, _, _, _, scale = option_rows(pay)
         choice = sample_softmax(utils / (self.temperature * np.maximum(scale, 1e-12))[:, None],
                                 rng)
         return finish(np.asarray(strategies, dtype=np.float64), apply_choice(pay, choice),
-                      revising, pay.gain)
+                      revising, pay.gain, members=pay.members)
 
 
 def sample_softmax(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -40,48 +40,47 @@ def _pair(size: int) -> Groups:
 
 
 def submarket_outcome(
-    market: Market, lot_bids: np.ndarray, x: np.ndarray
+    market: Market, lot_bids: np.ndarray, x: np.ndarray, members: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Access and payment of each member deviating alone on one lot.
 
     Args:
         market: the market (its ``single_lot`` mechanism is run).
         lot_bids: ``(R, n)`` current member bids for the lot.
-        x: ``(R, n, D)`` candidate bids of each member.
+        x: ``(R, r, D)`` candidate bids of each deviating member.
+        members: ``(r,)`` the deviating members (row i is ``members[i]``), None for all n.
 
     Returns:
-        ``access`` ``(R, n, D)`` bool and ``payment`` ``(R, n, D)``.
+        ``access`` ``(R, r, D)`` bool and ``payment`` ``(R, r, D)``.
 
     Raises:
         ValueError: the sub-markets would exceed ``SUBMARKET_LIMIT`` member bids.
     """
     groups, (rows, _, width) = market.groups, x.shape
-    sizes = groups.sizes
-    _check_cost(market, rows * width)
+    who = np.arange(groups.n_members) if members is None else members
+    sizes = groups.sizes[groups.labels[who]]  # (r,) size of each deviator's group
+    _check_cost(market, rows * width * int((sizes + 1)[sizes > 1].sum()))
     group_bids = AGGREGATIONS[market.mechanism.aggregation](LotBids(lot_bids, groups))
     p, tie_win = competition(group_bids)
     access, payment = np.zeros(x.shape, dtype=bool), np.zeros(x.shape)
-    alone = np.flatnonzero(sizes[groups.labels] == 1)
+    alone = np.flatnonzero(sizes == 1)
     if alone.size:
-        gid = groups.labels[alone]
+        gid = groups.labels[who[alone]]
         access[:, alone], payment[:, alone] = singleton_outcome(
             x[:, alone], p[:, gid, None], tie_win[:, gid, None],
             pricing=market.pricing, cost_sharing=market.mechanism.cost_sharing,
         )
     for size in np.unique(sizes[sizes > 1]).tolist():  # distinct sizes only
-        gids = np.flatnonzero(sizes == size)
-        step = max(1, CHUNK // (rows * width * size * (size + 1)))
-        for lo in range(0, gids.size, step):
-            chunk = gids[lo : lo + step]
-            members = groups.order[groups.starts[chunk, None] + np.arange(size)]
-            acc, pay = _run_block(market, lot_bids, x, p[:, chunk], tie_win[:, chunk], members)
-            access[:, members], payment[:, members] = acc, pay
+        dev = np.flatnonzero(sizes == size)
+        step = max(1, CHUNK // (rows * width * (size + 1)))
+        for lo in range(0, dev.size, step):
+            chunk = dev[lo : lo + step]
+            access[:, chunk], payment[:, chunk] = _run_block(
+                market, lot_bids, x[:, chunk], p, tie_win, who[chunk], size)
     return access, payment
 
 
-def _check_cost(market: Market, deviations_per_member: int) -> None:
-    sizes = market.groups.sizes
-    cost = deviations_per_member * int((sizes * (sizes + 1))[sizes > 1].sum())
+def _check_cost(market: Market, cost: int) -> None:
     if cost > SUBMARKET_LIMIT:
         raise ValueError(
             f"deviations under {market.mechanism.name} need sub-markets of {cost:,} member "
@@ -96,38 +95,50 @@ def _run_block(
     x: np.ndarray,
     p: np.ndarray,
     tie_win: np.ndarray,
-    members: np.ndarray,
+    deviators: np.ndarray,
+    size: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sub-markets for ``g`` groups of equal size ``s`` (``members`` ``(g, s)``); returns
-    ``(R, g, s, D)`` access and payment of the deviating member."""
-    (rows, _, width), (g, s) = x.shape, members.shape
-    sub = np.empty((rows, g, s, width, s + 1))
-    sub[..., :s] = lot_bids[:, members][:, :, None, None, :]
-    diag = np.arange(s)
-    sub[:, :, diag, :, diag] = np.moveaxis(x[:, members, :], 2, 0)  # member a bids x
-    sub[..., s] = p[:, :, None, None]
-    out = market.single_lot.run(sub.reshape(-1, s + 1), _pair(s), "single", validate=False)
-    shape = (rows, g, s, width, s + 1)
-    acc = np.moveaxis(out.access[:, 0].reshape(shape)[:, :, diag, :, diag], 0, 2)
-    pay = np.moveaxis(out.lot_payments[:, 0].reshape(shape)[:, :, diag, :, diag], 0, 2)
-    bids = out.group_bids[:, 0].reshape(rows, g, s, width, 2)
-    lost = (bids[..., 0] == bids[..., 1]) & ~tie_win[:, :, None, None]
+    """Sub-markets for ``d`` deviators whose groups all have ``size`` members: the group
+    (in member order, the deviator's bid replaced by ``x`` ``(R, d, D)``) against one
+    competitor bidding ``p`` ``(R, k)``. Returns ``(R, d, D)`` access and payment."""
+    (rows, d, width), groups = x.shape, market.groups
+    gid = groups.labels[deviators]
+    mates = groups.order[groups.starts[gid, None] + np.arange(size)]  # (d, size)
+    pos = (mates == deviators[:, None]).argmax(axis=1)  # the deviator's place in its group
+    each = np.arange(d)
+    sub = np.empty((rows, d, width, size + 1))
+    sub[..., :size] = lot_bids[:, mates][:, :, None, :]
+    sub[:, each, :, pos] = np.moveaxis(x, 1, 0)  # the deviator bids x
+    sub[..., size] = p[:, gid, None]
+    out = market.single_lot.run(sub.reshape(-1, size + 1), _pair(size), "single",
+                                validate=False)
+    shape = (rows, d, width, size + 1)
+    acc = np.moveaxis(out.access[:, 0].reshape(shape)[:, each, :, pos], 0, 1)
+    pay = np.moveaxis(out.lot_payments[:, 0].reshape(shape)[:, each, :, pos], 0, 1)
+    bids = out.group_bids[:, 0].reshape(rows, d, width, 2)
+    lost = (bids[..., 0] == bids[..., 1]) & ~tie_win[:, gid, None]
     return acc & ~lost, np.where(lost, 0.0, pay)
 
 
 def full_market_utilities(
-    market: Market, values: np.ndarray, bids: np.ndarray, candidates: np.ndarray
+    market: Market,
+    values: np.ndarray,
+    bids: np.ndarray,
+    candidates: np.ndarray,
+    members: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``(*S, n, m, K)`` utilities of single-item deviations by full engine runs.
+    """``(*S, r, m, K)`` utilities of single-item deviations by full engine runs.
 
     Args:
-        values, bids: ``(*S, n, m)``; candidates: ``(*S, n, m, K)``.
+        values, bids: ``(*S, n, m)``; candidates: ``(*S, r, m, K)``, row i for member
+            ``members[i]`` (every member when ``members`` is None).
 
     Raises:
         ValueError: more than ``FULL_MARKET_LIMIT`` runs would be needed.
     """
     shape = candidates.shape
-    n, m = shape[-3], shape[-2]
+    n, m = bids.shape[-2], shape[-2]
+    who = np.arange(n) if members is None else members
     flat_v, flat_b = values.reshape(-1, n, m), bids.reshape(-1, n, m)
     flat_c = candidates.reshape(flat_b.shape[0], -1)
     total = flat_c.size
@@ -143,6 +154,7 @@ def full_market_utilities(
         sel = flat[lo : lo + 2_000]
         row, rest = np.divmod(sel, flat_c.shape[1])
         member, item = np.divmod(rest // shape[-1], m)
+        member = who[member]
         dev = flat_b[row].copy()
         dev[np.arange(sel.size), member, item] = flat_c[row, rest]
         out[sel] = utilities(flat_v[row], market.run(dev))[np.arange(sel.size), member]

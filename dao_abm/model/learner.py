@@ -4,6 +4,12 @@ Strategies are bids when values are fixed, and shading factors alpha (bid = alph
 when values are redrawn every round; in the latter case every revision averages utilities
 over ``learning.samples`` value profiles drawn afresh and shared by all members (common
 random numbers).
+
+Epsilon is measured every ``metrics.epsilon_every`` rounds (round_index % epsilon_every ==
+0, the "epsilon rounds"). In the other rounds a grid rule evaluates only the revising
+members' options, so a round costs what its revisers cost; the gain of the others, and so
+max_gain / mean_gain and outcome_truthful_share, are NaN there. The exact best response
+(dao-vickrey) answers for everyone in O(n) and reports its gains every round.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ class Learner:
                                [1.0])
         self.rule = _make_rule(self.spec)
         self.n_items = population.n_items if population.item_axis else 1
+        self.epsilon_every = scenario.metrics.epsilon_every
+        self.epsilon_round = True  # whether the last revision measured every member
 
     @property
     def _exact(self) -> bool:
@@ -74,12 +82,17 @@ class Learner:
 
     def revise(self, values: np.ndarray, strategies: np.ndarray, mask: np.ndarray, *,
                rng: np.random.Generator, round_index: int = 0) -> Revision:
-        """One revision step of the rule for the members in ``mask``."""
+        """One revision step of the rule for the members in ``mask``; every member is
+        evaluated on epsilon rounds only (see the module docstring)."""
         data = self.population.draw(rng, size=self.spec.samples) if self.redraw else values
-        revision = self.rule.step(self.market, data, strategies, revising=mask, rng=rng)
+        self.epsilon_round = round_index % self.epsilon_every == 0
+        members = None if self.epsilon_round else np.flatnonzero(mask)
+        revision = self.rule.step(self.market, data, strategies, revising=mask, rng=rng,
+                                  members=members)
         if self.spec.rule != "best-response" and self._exact:
             # Grid rules report a grid-based gain; dao-vickrey has the exact one in closed form.
-            gain = self._epsilon(data, strategies, rng)
+            gain = (self._epsilon(data, strategies, rng) if self.epsilon_round
+                    else np.full(self.market.n_members, np.nan))
             revision = Revision(revision.strategies, gain, revision.changed, revision.regret)
         return revision
 
@@ -90,21 +103,27 @@ class Learner:
 
     def round_metrics(self, revision: Revision, values: np.ndarray, bids: np.ndarray,
                       utility: np.ndarray) -> dict[str, float]:
-        """max/mean gain (epsilon), regret, strategy changes and the share of members whose
-        bid gets them the same utility as bidding truthfully would (others fixed)."""
-        dev = deviation_utilities(self.market, values, bids, values[..., None])[..., 0]
-        tol = 1e-9 * max(1.0, float(np.abs(values).max()))
-        same = np.abs(dev - (utility[:, None] if dev.ndim > 1 else utility)) <= tol
-        if same.ndim > 1:  # several items: truthful on any one item changes nothing
-            same = same.all(axis=-1)
+        """max/mean gain (epsilon; NaN unless every member's gain is known), regret,
+        strategy changes and, on epsilon rounds (else NaN), the share of members whose bid
+        gets them the same utility as bidding truthfully would (others fixed)."""
         regret, gain = revision.regret, revision.gain
         return {
             "max_gain": float(gain.max()) if np.isfinite(gain).all() else float("nan"),
             "mean_gain": float(gain.mean()) if np.isfinite(gain).all() else float("nan"),
             "mean_regret": float(regret.mean()) if regret is not None else float("nan"),
             "changed": int(revision.changed.sum()),
-            "outcome_truthful_share": float(same.mean()),
+            "outcome_truthful_share": (self._outcome_truthful_share(values, bids, utility)
+                                       if self.epsilon_round else float("nan")),
         }
+
+    def _outcome_truthful_share(self, values: np.ndarray, bids: np.ndarray,
+                                utility: np.ndarray) -> float:
+        dev = deviation_utilities(self.market, values, bids, values[..., None])[..., 0]
+        tol = 1e-9 * max(1.0, float(np.abs(values).max()))
+        same = np.abs(dev - (utility[:, None] if dev.ndim > 1 else utility)) <= tol
+        if same.ndim > 1:  # several items: truthful on any one item changes nothing
+            same = same.all(axis=-1)
+        return float(same.mean())
 
     def utilities(self, values: np.ndarray, bids: np.ndarray) -> np.ndarray:
         return utilities(values, self.market.run(bids))

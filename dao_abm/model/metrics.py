@@ -90,8 +90,12 @@ def dao_metrics(groups: Groups) -> dict[str, float]:
 def converged_round(changed: Sequence[float], max_gain: Sequence[float], tol: float,
                     window: int) -> int | None:
     """First round r (1-based) such that in rounds r..r+K-1 no strategy changed or the
-    largest gain stayed below ``tol``, and the run had at least K rounds from r on."""
-    settled = (np.asarray(changed) == 0) | (np.asarray(max_gain) <= tol)
+    largest gain stayed below ``tol``, and the run had at least K rounds from r on.
+
+    A NaN gain means epsilon was not measured that round (``metrics.epsilon_every``): such
+    a round counts as settled only if no strategy changed."""
+    gain = np.asarray(max_gain, dtype=np.float64)
+    settled = (np.asarray(changed) == 0) | (~np.isnan(gain) & (gain <= tol))
     run = 0
     for i, ok in enumerate(settled):
         run = run + 1 if ok else 0
