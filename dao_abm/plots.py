@@ -54,19 +54,23 @@ def truthfulness_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
 
 
 def bids_against_values(values: np.ndarray, bids: np.ndarray, dao_sizes: np.ndarray,
-                        ax: Axes | None = None) -> Figure:
-    """Scatter of final bids against values, coloured by DAO size (log scales)."""
+                        ax: Axes | None = None, max_points: int = 20_000) -> Figure:
+    """Scatter of final bids against values, coloured by DAO size. Above ``max_points``
+    members an evenly spaced sample is drawn (said in the title)."""
     fig, ax = _axes(ax, (5.5, 5))
     v = values.mean(axis=-1) if values.ndim > 1 else values
     b = bids.mean(axis=-1) if bids.ndim > 1 else bids
-    points = ax.scatter(v, b, c=dao_sizes, s=6, cmap="viridis", alpha=0.6)
+    step = max(1, -(-v.size // max_points))
+    v, b, dao_sizes = v[::step], b[::step], dao_sizes[::step]
+    points = ax.scatter(v, b, c=dao_sizes, s=6, cmap="viridis", alpha=0.6, rasterized=True)
     top = float(max(v.max(initial=0), b.max(initial=0))) or 1.0
     ax.plot([0, top], [0, top], color="grey", lw=0.8, ls="--", label="truthful")
     ax.set_xlabel("value")
     ax.set_ylabel("bid")
     fig.colorbar(points, ax=ax, label="DAO size")
-    ax.legend(fontsize="small")
-    ax.set_title("Bids against values (last round)")
+    ax.legend(fontsize="small", loc="upper left")
+    sample = f", every {step}th member" if step > 1 else ""
+    ax.set_title(f"Bids against values (last round{sample})")
     return fig
 
 

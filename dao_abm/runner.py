@@ -74,11 +74,11 @@ def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel)
         "rounds": len(metrics),
         "n_bidders": model.n_bidders,
     }
-    last = metrics.iloc[-1]
     for col in SUMMARY_COLUMNS:
-        summary[col] = _json_number(last[col])
+        measured = metrics[col].dropna()  # epsilon is measured every metrics.epsilon_every
+        summary[col] = _json_number(measured.iloc[-1]) if len(measured) else None
         summary[f"mean_{col}"] = _json_number(metrics[col].replace(np.inf, np.nan).mean())
-    summary["cumulative_ratio"] = _json_number(last["cumulative_ratio"])
+    summary["cumulative_ratio"] = _json_number(metrics["cumulative_ratio"].iloc[-1])
     return summary
 
 

@@ -61,20 +61,22 @@ def ratio(optimum: float, welfare: float) -> float:
 
 
 def strategy_metrics(
-    bids: np.ndarray, values: np.ndarray, tol: float
+    bids: np.ndarray, values: np.ndarray, ratios: np.ndarray, tol: float
 ) -> dict[str, float]:
-    """Truthful share and mean bid/value ratio of the current profile."""
+    """Truthful share and mean bid/value ratio (``ratios`` from ``bid_ratios``)."""
     return {
         "truthful_share": float(truthful_mask(bids, values, tol).mean()),
-        "mean_bid_ratio": float(bid_ratios(bids, values).mean()),
+        "mean_bid_ratio": float(ratios.mean()),
     }
 
 
-def by_size(ratios: np.ndarray, sizes_of_members: np.ndarray) -> dict[str, float]:
-    """Mean bid/value ratio per DAO-size bucket (NaN for empty buckets)."""
-    bucket = np.searchsorted(np.asarray(SIZE_BUCKETS), sizes_of_members, side="left")
-    total = np.bincount(bucket, weights=ratios, minlength=len(SIZE_BUCKETS))
-    count = np.bincount(bucket, minlength=len(SIZE_BUCKETS))
+def by_size(ratios: np.ndarray, groups: Groups) -> dict[str, float]:
+    """Mean bid/value ratio per DAO-size bucket (NaN for empty buckets): summed per DAO
+    first (k entries), then per bucket, so no per-member bucket lookup is needed."""
+    per_dao = np.bincount(groups.labels, weights=ratios, minlength=groups.n_groups)
+    bucket = np.searchsorted(np.asarray(SIZE_BUCKETS), groups.sizes, side="left")
+    total = np.bincount(bucket, weights=per_dao, minlength=len(SIZE_BUCKETS))
+    count = np.bincount(bucket, weights=groups.sizes, minlength=len(SIZE_BUCKETS))
     mean = np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
     return dict(zip(SIZE_BUCKET_NAMES, mean.tolist(), strict=True))
 

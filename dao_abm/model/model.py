@@ -126,7 +126,9 @@ class DaoAuctionModel(mesa.Model):
             optimum = self._optimum(self.values)
         row = {"round": self.steps}
         row |= m.auction_metrics(self.values, outcome, optimum, self.groups)
-        row |= m.strategy_metrics(self.bids, self.values, self.scenario.metrics.truthful_tol)
+        ratios = m.bid_ratios(self.bids, self.values)
+        row |= m.strategy_metrics(self.bids, self.values, ratios,
+                                  self.scenario.metrics.truthful_tol)
         row |= self.learner.round_metrics(revision, self.values, self.bids, self.utility)
         row |= m.dao_metrics(self.groups)
         self.totals["welfare"] += row["welfare"]
@@ -135,9 +137,7 @@ class DaoAuctionModel(mesa.Model):
         row["cumulative_optimal_welfare"] = self.totals["optimal_welfare"]
         row["cumulative_ratio"] = m.ratio(self.totals["optimal_welfare"], self.totals["welfare"])
         self.last = row
-        sizes = self.groups.sizes[self.labels]
-        ratios = m.bid_ratios(self.bids, self.values)
-        self.by_size_rows.append({"round": self.steps} | m.by_size(ratios, sizes))
+        self.by_size_rows.append({"round": self.steps} | m.by_size(ratios, self.groups))
         self.datacollector.collect(self)
         every = self.scenario.metrics.agent_interval
         if every and self.steps % every == 0:
