@@ -28,6 +28,8 @@ from dao_abm.viz.components import (
 
 def _epsilon_axes(ax) -> None:
     ax.set_title("Largest gain from best-responding (epsilon)")
+    for line in ax.get_lines():  # epsilon may be measured every k rounds only (NaN between)
+        line.set_marker(".")
     ax.set_ylim(bottom=0)
 
 
