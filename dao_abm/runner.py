@@ -9,9 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import platform
-import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +23,7 @@ from tqdm import tqdm
 
 from dao_abm import __version__, plots
 from dao_abm.errors import DaoAbmError
+from dao_abm.folders import unique_folder, write_atomically
 from dao_abm.model.metrics import converged_round
 from dao_abm.model.model import DaoAuctionModel
 from dao_abm.scenario import Scenario, write_scenario
@@ -91,30 +90,13 @@ def _json_number(x: float) -> float | int | None:
 
 def new_run_folder(root: Path, scenario: Scenario) -> Path:
     """``root/<scenario>/<time>-seed<S>/``, with a suffix if that name is taken."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    base = root / scenario.name / f"{stamp}-seed{scenario.seed}"
-    folder, i = base, 1
-    while folder.exists():
-        i += 1
-        folder = base.with_name(f"{base.name}-{i}")
-    return folder
+    folder = unique_folder(root / scenario.name, "")
+    return folder.with_name(f"{folder.name}-seed{scenario.seed}")
 
 
 def write_run(result: RunResult, folder: Path) -> Path:
     """Write everything into ``folder`` atomically (temp folder, then rename)."""
-    if folder.exists():
-        raise DaoAbmError(f"{folder}: already exists; runs never overwrite a folder")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "figures").mkdir(parents=True)
-    try:
-        _write_contents(result, tmp)
-        tmp.rename(folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+    return write_atomically(folder, lambda tmp: _write_contents(result, tmp))
 
 
 def _write_contents(result: RunResult, tmp: Path) -> None:

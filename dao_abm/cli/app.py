@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -52,6 +53,11 @@ CostSharingOpt = Annotated[str | None, typer.Option(
     help=f"Override the preset's cost sharing: {', '.join(COST_SHARING.names())}.",
     show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+# Scenario overrides shared by run, compare, sweep and viz (see ``dao_abm.scenario``).
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", help="Override a scenario key, e.g. --set learning.rule=logit (repeatable; the "
+    "value is read as TOML).", show_default=False)]
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file (see models/).")]
 
 
 def mechanism_from(

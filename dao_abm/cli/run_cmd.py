@@ -8,18 +8,14 @@ from typing import Annotated
 
 import typer
 
-from dao_abm.cli.app import app, mechanism_label
+from dao_abm.cli.app import ScenarioArg, SetOpt, app, mechanism_label
 from dao_abm.runner import RunResult, run_scenario, with_run_options
 from dao_abm.scenario import load_scenario, mechanism_of
-
-SetOpt = Annotated[list[str] | None, typer.Option(
-    "--set", help="Override a scenario key, e.g. --set learning.rule=logit (repeatable).",
-    show_default=False)]
 
 
 @app.command("run")
 def run(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file (see models/).")],
+    scenario: ScenarioArg,
     seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.", min=0)] = None,
     rounds: Annotated[int | None, typer.Option(help="Override the number of rounds.",
                                                min=1)] = None,

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from dao_abm.cli.app import app
+from dao_abm.cli.app import SetOpt, app
 from dao_abm.errors import DaoAbmError
 from dao_abm.scenario import load_scenario
 from dao_abm.viz import APP_PATH, DEFAULT_SCENARIO, server_env
@@ -31,9 +31,6 @@ QUIET_SERVER = {
     "PYTHONWARNINGS": "ignore:Cookies with samesite=none require https",
 }
 
-SetOpt = Annotated[list[str] | None, typer.Option(
-    "--set", help="Override a scenario key, e.g. --set population.n_members=60 (repeatable).",
-    show_default=False)]
 
 
 @app.command("viz")
