@@ -40,6 +40,7 @@ def discover(only: set[str] | None) -> list[tuple[str, ModuleType]]:
             continue
         spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", path)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # so worker processes can unpickle its functions
         spec.loader.exec_module(module)
         if callable(getattr(module, "measure", None)):
             found.append((name, module))
