@@ -24,9 +24,12 @@ def test_bid_ratios_and_truthful_share() -> None:
 def test_by_size_buckets() -> None:
     groups = Groups.from_sizes([1, 2, 5])  # buckets "1", "2-3", "4-7"
     ratios = np.array([0.5, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0])
-    out = m.by_size(ratios, groups)
-    assert out["1"] == 0.5 and out["2-3"] == 0.5 and out["4-7"] == pytest.approx(0.6)
-    assert math.isnan(out["8-15"])
+    rows = {row["dao_size"]: row for row in m.by_size(ratios, groups)}
+    assert rows["1"]["mean_bid_ratio"] == 0.5 and rows["2-3"]["mean_bid_ratio"] == 0.5
+    assert rows["4-7"]["mean_bid_ratio"] == pytest.approx(0.6)
+    assert [rows[b]["n_daos"] for b in ("1", "2-3", "4-7")] == [1, 1, 1]
+    assert [rows[b]["n_members"] for b in ("1", "2-3", "4-7")] == [1, 2, 5]
+    assert math.isnan(rows["8-15"]["mean_bid_ratio"]) and rows["8-15"]["n_daos"] == 0
 
 
 def test_auction_metrics_of_mechanism_1() -> None:

@@ -70,15 +70,20 @@ def strategy_metrics(
     }
 
 
-def by_size(ratios: np.ndarray, groups: Groups) -> dict[str, float]:
-    """Mean bid/value ratio per DAO-size bucket (NaN for empty buckets): summed per DAO
-    first (k entries), then per bucket, so no per-member bucket lookup is needed."""
+def by_size(ratios: np.ndarray, groups: Groups) -> list[dict[str, float]]:
+    """Per DAO-size bucket (1, 2-3, 4-7, ...): how many DAOs and members it holds and their
+    mean bid/value ratio (NaN when empty). Summed per DAO first, then per bucket, so no
+    per-member bucket lookup is needed. Rows of the tidy ``by_size.csv``."""
     per_dao = np.bincount(groups.labels, weights=ratios, minlength=groups.n_groups)
     bucket = np.searchsorted(np.asarray(SIZE_BUCKETS), groups.sizes, side="left")
     total = np.bincount(bucket, weights=per_dao, minlength=len(SIZE_BUCKETS))
-    count = np.bincount(bucket, weights=groups.sizes, minlength=len(SIZE_BUCKETS))
-    mean = np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
-    return dict(zip(SIZE_BUCKET_NAMES, mean.tolist(), strict=True))
+    members = np.bincount(bucket, weights=groups.sizes, minlength=len(SIZE_BUCKETS))
+    daos = np.bincount(bucket, minlength=len(SIZE_BUCKETS))
+    mean = np.divide(total, members, out=np.full(total.shape, np.nan), where=members > 0)
+    return [
+        {"dao_size": name, "n_daos": int(d), "n_members": int(n), "mean_bid_ratio": float(r)}
+        for name, d, n, r in zip(SIZE_BUCKET_NAMES, daos, members, mean, strict=True)
+    ]
 
 
 def dao_metrics(groups: Groups) -> dict[str, float]:
