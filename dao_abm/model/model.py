@@ -137,7 +137,7 @@ class DaoAuctionModel(mesa.Model):
         row["cumulative_optimal_welfare"] = self.totals["optimal_welfare"]
         row["cumulative_ratio"] = m.ratio(self.totals["optimal_welfare"], self.totals["welfare"])
         self.last = row
-        self.by_size_rows += [{"round": self.steps} | row for row in m.by_size(ratios, self.groups)]
+        self.by_size_rows += [{"round": self.steps} | b for b in m.by_size(ratios, self.groups)]
         self.datacollector.collect(self)
         every = self.scenario.metrics.agent_interval
         if every and self.steps % every == 0:
