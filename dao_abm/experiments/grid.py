@@ -28,6 +28,7 @@ from typing import Any
 from dao_abm import __version__
 from dao_abm.errors import DaoAbmError
 from dao_abm.scenario import Scenario, scenario_from_dict, scenario_to_dict
+from dao_abm.scenario.load import set_dotted
 
 #: Scenario fields that cannot change a run's numbers, left out of the cell id so that
 #: renaming a scenario or switching figures off does not invalidate finished cells.
@@ -168,13 +169,7 @@ def with_params(base: Scenario, params: Mapping[str, Any], *, source: str = "sce
     """``base`` with dotted keys set to ``params``' values, validated again."""
     data = scenario_to_dict(base)
     for key, value in params.items():
-        *parents, leaf = key.split(".")
-        node = data
-        for part in parents:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise DaoAbmError(f"{source}: --grid {key}: {part} is not a table")
-        node[leaf] = value
+        set_dotted(data, key, value, where=f"{source}: --grid")
     return scenario_from_dict(data, source=source, base=base_dir)
 
 

@@ -48,12 +48,17 @@ def apply_override(data: dict[str, Any], item: str) -> None:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
+    set_dotted(data, key, value, where="--set")
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any, *, where: str) -> None:
+    """``data["a"]["b"] = value`` for ``key = "a.b"``, creating tables on the way."""
     *parents, leaf = key.split(".")
     node = data
     for part in parents:
         node = node.setdefault(part, {})
         if not isinstance(node, dict):
-            raise DaoAbmError(f"--set {key}: {part} is not a table")
+            raise DaoAbmError(f"{where} {key}: {part} is not a table")
     node[leaf] = value
 
 
