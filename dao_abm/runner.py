@@ -70,6 +70,7 @@ def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel)
     summary: dict = {
         "converged_round": converged_round(metrics["changed"], metrics["max_gain"], tol,
                                            scenario.metrics.window),
+        "last_change_round": _last_change(metrics["changed"]),
         "rounds": len(metrics),
         "n_bidders": model.n_bidders,
     }
@@ -79,6 +80,12 @@ def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel)
         summary[f"mean_{col}"] = _json_number(metrics[col].replace(np.inf, np.nan).mean())
     summary["cumulative_ratio"] = _json_number(metrics["cumulative_ratio"].iloc[-1])
     return summary
+
+
+def _last_change(changed: pd.Series) -> int | None:
+    """The last round in which some strategy changed (None if none ever did)."""
+    rounds = np.flatnonzero(changed.to_numpy() > 0)
+    return int(rounds[-1]) + 1 if rounds.size else None
 
 
 def _json_number(x: float) -> float | int | None:

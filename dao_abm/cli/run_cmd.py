@@ -43,7 +43,8 @@ def format_summary(result: RunResult, folder: Path) -> str:
         f"  bidders        {result.model.n_bidders} in {groups.n_groups} DAOs "
         f"(largest {groups.max_size})",
         f"  rounds         {s['rounds']} in {result.seconds:.1f} s; "
-        f"converged at round {conv if conv is not None else '— (not within the run)'}",
+        f"converged at round {conv if conv is not None else '— (not within the run)'}; "
+        f"last strategy change in round {s['last_change_round'] or '—'}",
         "  last round     "
         f"welfare {_f(s['welfare'])} of optimum {_f(s['optimal_welfare'])} "
         f"(OPT/welfare {_f(s['approximation_ratio'])}), revenue {_f(s['revenue'])}",
