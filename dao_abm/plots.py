@@ -13,6 +13,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from dao_abm.layout import dao_layout
+
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (7, 4)) -> tuple[Figure, Axes]:
     if ax is not None:
@@ -78,7 +80,9 @@ def affinity_graph(graph: nx.Graph, labels: np.ndarray, values: np.ndarray | Non
                    *, seed: int = 0, ax: Axes | None = None) -> Figure:
     """The affinity graph, nodes coloured by DAO and sized by value."""
     fig, ax = _axes(ax, (6, 6))
-    pos = nx.get_node_attributes(graph, "pos") or nx.spring_layout(graph, seed=seed)
+    pos = nx.get_node_attributes(graph, "pos")
+    if len(pos) != graph.number_of_nodes():
+        pos = dao_layout(graph, labels, seed=seed)
     nodes = np.array(list(graph.nodes()))
     size = 12.0
     if values is not None:

@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from mesa.visualization.utils import update_counter
 
 from dao_abm import plots
+from dao_abm.layout import dao_layout
 from dao_abm.model.model import DaoAuctionModel
 
 #: Largest affinity graph drawn whole; a larger one is drawn as a sample of whole DAOs with
@@ -36,7 +37,6 @@ MAX_GRAPH_NODES = 2000
 GRAPH_SAMPLE_NODES = 800
 #: Largest number of members in the bids-against-values scatter (a fixed random sample).
 MAX_SCATTER_POINTS = 5000
-GOLDEN_ANGLE = np.pi * (3.0 - np.sqrt(5.0))
 #: Figure sizes (inches) that fit SolaraViz's grid cells (about 4:3, less the summary's lines).
 FIGURE_SIZE = (6.4, 4.6)
 GRAPH_SIZE = (6.4, 3.9)
@@ -64,45 +64,6 @@ def graph_sample(graph: nx.Graph, labels: np.ndarray, limit: int, seed: int = 0)
         keep = daos[order[:1]]
     chosen = nodes[np.isin(labels[nodes], keep)][:limit]
     return graph.subgraph(chosen.tolist())
-
-
-def dao_layout(graph: nx.Graph, labels: np.ndarray, seed: int = 0) -> dict[int, np.ndarray]:
-    """Node positions: DAOs by a spring layout of the DAO graph, members on a disc around
-    their DAO with an area proportional to the DAO's size."""
-    nodes = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
-    daos, member_dao, counts = np.unique(labels[nodes], return_inverse=True,
-                                         return_counts=True)
-    centres = _dao_centres(graph, daos, labels, seed)
-    radius = 0.5 * np.sqrt(counts / counts.max()) / max(1.0, np.sqrt(daos.size))
-    order = np.argsort(member_dao, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank = np.empty(nodes.size)
-    rank[order] = np.arange(nodes.size) - starts[member_dao[order]]
-    rho = radius[member_dao] * np.sqrt((rank + 0.5) / counts[member_dao])
-    theta = rank * GOLDEN_ANGLE
-    xy = centres[member_dao] + rho[:, None] * np.stack([np.cos(theta), np.sin(theta)], axis=1)
-    return dict(zip(nodes.tolist(), xy, strict=True))
-
-
-def _dao_centres(graph: nx.Graph, daos: np.ndarray, labels: np.ndarray,
-                 seed: int) -> np.ndarray:
-    """``(n_daos, 2)`` spring layout of the DAO graph: DAOs linked with weight
-    ``log(1 + member edges between them)``, and all tied to a hidden hub (weight 0.5) so
-    that DAOs without links stay near the others instead of being pushed to the edge."""
-    edges = np.array(list(graph.edges), dtype=np.int64).reshape(-1, 2)
-    a, b = (np.searchsorted(daos, labels[edges[:, i]]) for i in (0, 1))
-    between = a != b
-    pairs, count = np.unique(np.sort(np.stack([a[between], b[between]], axis=1), axis=1),
-                             axis=0, return_counts=True)
-    quotient = nx.Graph()
-    quotient.add_weighted_edges_from(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(),
-                                         np.log1p(count).tolist(), strict=True))
-    hub = -1
-    quotient.add_weighted_edges_from((hub, i, 0.5) for i in range(daos.size))
-    # networkx lays out graphs of 500+ nodes with a slow per-node loop: few iterations there.
-    iterations = 200 if daos.size < 500 else 10
-    centre = nx.spring_layout(quotient, seed=seed, iterations=iterations)
-    return np.array([centre[i] for i in range(daos.size)]).reshape(-1, 2)
 
 
 def shown_graph(graph: nx.Graph, labels: np.ndarray) -> nx.Graph:
