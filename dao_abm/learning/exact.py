@@ -56,6 +56,15 @@ def exact_best_response(
     v, b = with_items(market, values, bids)
     old = np.asarray(bids, dtype=np.float64)
     if tie_policy in ("keep", "truthful"):
+        # --- compiled dispatch (dao_abm/learning/compiled.py): one item, numba present ---
+        from dao_abm.learning import compiled  # numba costs ~0.8 s to import: only when used
+
+        if b.ndim == 2 and b.shape[1] == 1 and old.ndim == 1 and compiled.available():
+            new, gain, changed = compiled.nearest_to_truthful_single(
+                b[:, 0], v[:, 0], revising, market.groups, keep=tie_policy == "keep",
+            )
+            return Revision(new, gain, changed)
+        # --- end compiled dispatch ---
         return _nearest_to_truthful(market, v, b, old, revising, keep=tie_policy == "keep")
     theta, price = critical_bids(np.ascontiguousarray(b.T), market.groups, market.slot_index)
     theta, surplus = theta.T, v - price.T
