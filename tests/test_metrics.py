@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from dao_abm.mechanisms import Groups, preset
+from dao_abm.mechanisms import Groups, member_values, preset
 from dao_abm.model import metrics as m
 
 
@@ -35,7 +35,8 @@ def test_by_size_buckets() -> None:
 def test_auction_metrics_of_mechanism_1() -> None:
     groups = Groups.from_sizes([3, 1])
     bids = np.array([5.0, 4.0, 1.0, 7.0])
-    out = m.auction_metrics(bids, preset("dao-vickrey").run(bids, groups), 10.0, groups)
+    outcome = preset("dao-vickrey").run(bids, groups)
+    out = m.auction_metrics(member_values(bids, outcome), outcome, 10.0, groups)
     assert out["welfare"] == 9.0 and out["revenue"] == 7.0 and out["price"] == 7.0
     assert out["approximation_ratio"] == pytest.approx(10 / 9)
     assert (out["winner_dao"], out["winner_size"], out["n_access"]) == (0, 3, 2)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dao_abm.mechanisms import optimal_welfare
 from dao_abm.model.model import DaoAuctionModel
 from dao_abm.model.population import build_population
 from dao_abm.runner import run_model
@@ -118,6 +119,8 @@ def test_dao_reformation_respects_the_size_cap() -> None:
         model.step()
         sizes.append(model.groups.sizes.copy())
         assert model.groups.max_size <= 8
+        assert model.last["optimal_welfare"] == pytest.approx(
+            optimal_welfare(model.values, model.groups, "single"))  # OPT follows re-formation
         assert np.array_equal(np.unique(model.labels), np.arange(model.groups.n_groups))
     assert any(len(s) != len(sizes[0]) or (s != sizes[0]).any() for s in sizes[1:])
 

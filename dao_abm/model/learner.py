@@ -24,7 +24,7 @@ from dao_abm.learning import (
     deviation_utilities,
     revising_members,
 )
-from dao_abm.mechanisms import Groups, TwoLevelMechanism, utilities
+from dao_abm.mechanisms import Groups, TwoLevelMechanism
 from dao_abm.model.population import Population
 from dao_abm.scenario import Scenario
 
@@ -124,9 +124,6 @@ class Learner:
         if same.ndim > 1:  # several items: truthful on any one item changes nothing
             same = same.all(axis=-1)
         return float(same.mean())
-
-    def utilities(self, values: np.ndarray, bids: np.ndarray) -> np.ndarray:
-        return utilities(values, self.market.run(bids))
 
 
 def _make_rule(spec):

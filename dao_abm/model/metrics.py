@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dao_abm.mechanisms import Groups, Outcome, member_values
+from dao_abm.mechanisms import Groups, Outcome
 
 #: Upper edges of the DAO-size buckets used for bid/value by DAO size: 1, 2-3, 4-7, ...
 SIZE_BUCKETS = (1, 3, 7, 15, 31, 63, 127, np.inf)
@@ -31,10 +31,13 @@ def truthful_mask(bids: np.ndarray, values: np.ndarray, tol: float) -> np.ndarra
 
 
 def auction_metrics(
-    values: np.ndarray, outcome: Outcome, optimum: float, groups: Groups
+    mv: np.ndarray, outcome: Outcome, optimum: float, groups: Groups
 ) -> dict[str, float]:
-    """Welfare, ratio, revenue, budget balance, IR and the winner of the first lot."""
-    mv = member_values(values, outcome)
+    """Welfare, ratio, revenue, budget balance, IR and the winner of the first lot.
+
+    Args:
+        mv: ``(n,)`` each member's true value for its access set (``member_values``).
+    """
     utility = mv - outcome.member_payments
     welfare = float(mv.sum())
     winner = int(outcome.winner.reshape(-1)[0])

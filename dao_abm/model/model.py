@@ -7,7 +7,7 @@ from functools import partial
 import mesa
 import numpy as np
 
-from dao_abm.mechanisms import Groups, Outcome, optimal_welfare, utilities
+from dao_abm.mechanisms import Groups, Outcome, member_values, optimal_welfare
 from dao_abm.model import metrics as m
 from dao_abm.model.agents import DaoMember
 from dao_abm.model.learner import Learner
@@ -103,7 +103,8 @@ class DaoAuctionModel(mesa.Model):
 
     def _settle(self, outcome: Outcome) -> None:
         self.outcome = outcome
-        self.utility = utilities(self.values, outcome)
+        self.member_value = member_values(self.values, outcome)
+        self.utility = self.member_value - outcome.member_payments
         self.cumulative_utility += self.utility
         self.access = outcome.access.any(axis=-2)
 
@@ -119,13 +120,15 @@ class DaoAuctionModel(mesa.Model):
             self.labels = labels
             self.groups = Groups.from_labels(labels)
             self.learner.set_groups(self.groups)
+            if self._fixed_optimum is not None:  # OPT depends on who is grouped with whom
+                self._fixed_optimum = self._optimum(self.values)
 
     def _record(self, outcome: Outcome, revision) -> None:
         optimum = self._fixed_optimum
         if optimum is None:
             optimum = self._optimum(self.values)
         row = {"round": self.steps}
-        row |= m.auction_metrics(self.values, outcome, optimum, self.groups)
+        row |= m.auction_metrics(self.member_value, outcome, optimum, self.groups)
         ratios = m.bid_ratios(self.bids, self.values)
         row |= m.strategy_metrics(self.bids, self.values, ratios,
                                   self.scenario.metrics.truthful_tol)
