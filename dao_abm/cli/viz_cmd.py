@@ -22,6 +22,7 @@ from dao_abm.cli.app import SetOpt, app
 from dao_abm.errors import DaoAbmError
 from dao_abm.scenario import load_scenario
 from dao_abm.viz import APP_PATH, DEFAULT_SCENARIO, server_env
+from dao_abm.viz.live import parse_compare, side_by_side_cells
 
 #: No usage telemetry; no warnings about Mesa's own components (solara's rules-of-hooks
 #: check) or about session cookies over plain http on localhost.
@@ -42,13 +43,19 @@ def viz(
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).",
                                       min=0, max=65535)] = 8765,
     set_: SetOpt = None,
+    compare: Annotated[str | None, typer.Option(
+        "--compare", help="KEY=A,B: two runs side by side on the same population and random "
+        "numbers, e.g. mechanism.preset=crowdfund,dao-vickrey or "
+        "learning.tie_policy=keep,random.", show_default=False)] = None,
 ) -> int:
     """Watch a scenario in the browser: graph, bids and metrics, with step/play/reset."""
     overrides = list(set_ or [])
     spec = load_scenario(scenario, overrides)  # DaoAbmError: one line, exit 2
+    if compare is not None:
+        side_by_side_cells(spec, parse_compare(compare))  # both runs must validate
     port = check_address(host, port)
     typer.echo(f"dao-abm viz: {spec.name} at http://{host}:{port}/ (Ctrl-C to stop)")
-    env = os.environ | server_env(scenario, overrides) | QUIET_SERVER
+    env = os.environ | server_env(scenario, overrides, compare) | QUIET_SERVER
     if os.environ.get("PYTHONWARNINGS"):
         env["PYTHONWARNINGS"] += "," + os.environ["PYTHONWARNINGS"]
     return serve(server_command(host, port), env)

@@ -2,9 +2,10 @@
 
 SolaraViz re-creates the model on Reset as ``type(model)(**params)`` from its controls, so
 the page runs ``VizModel``: a ``DaoAuctionModel`` built from the scenario (a fixed parameter)
-and the four controls (mechanism preset, learning rule, population size, seed).
-``app.py`` is the page that ``solara run`` serves; it reads the scenario path and the
-``--set`` overrides from the environment variables below, which the CLI sets.
+and the controls (mechanism preset, learning rule, population size, seed, and the page's own
+overrides), or, side by side, ``live.PairModel`` with the same controls.
+``app.py`` is the page that ``solara run`` serves; it reads the scenario path, the ``--set``
+overrides and the ``--compare`` axis from the environment variables below, which the CLI sets.
 
 This module imports no Solara, so the CLI can validate a scenario before starting a server.
 """
@@ -16,13 +17,16 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dao_abm.errors import DaoAbmError
 from dao_abm.mechanisms import PRESETS
-from dao_abm.model.model import DaoAuctionModel
 from dao_abm.scenario import Scenario, load_scenario, scenario_from_dict, scenario_to_dict
 from dao_abm.scenario.schema import LearningSpec, MechanismSpec
+from dao_abm.viz.live import LiveModel, Run, page_scenario
+
+if TYPE_CHECKING:
+    from dao_abm.experiments.grid import Axis
 
 #: The page ``solara run`` serves.
 APP_PATH = Path(__file__).with_name("app.py")
@@ -32,14 +36,22 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "models" / "default.tom
 #: overrides as a JSON list of ``key=value`` strings.
 ENV_SCENARIO = "DAO_ABM_VIZ_SCENARIO"
 ENV_OVERRIDES = "DAO_ABM_VIZ_SET"
+#: ``KEY=A,B``: two runs side by side (``dao-abm viz --compare``); unset for one run.
+ENV_COMPARE = "DAO_ABM_VIZ_COMPARE"
+#: The controls and the scenario keys they set (for the command line the page shows).
+CONTROL_KEYS = {"preset": "mechanism.preset", "rule": "learning.rule",
+                "n_members": "population.n_members", "seed": "seed"}
 
 RULES: tuple[str, ...] = next(
     f.metadata["choices"] for f in dataclasses.fields(LearningSpec) if f.name == "rule")
 
 
-def server_env(scenario: str | Path, overrides: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """The environment variables that hand a scenario and its overrides to the page."""
-    return {ENV_SCENARIO: str(Path(scenario).resolve()), ENV_OVERRIDES: json.dumps(list(overrides))}
+def server_env(scenario: str | Path, overrides: list[str] | tuple[str, ...],
+               compare: str | None = None) -> dict[str, str]:
+    """The environment variables that hand a scenario, its overrides and the side-by-side
+    axis (if any) to the page."""
+    env = {ENV_SCENARIO: str(Path(scenario).resolve()), ENV_OVERRIDES: json.dumps(list(overrides))}
+    return env | ({ENV_COMPARE: compare} if compare else {})
 
 
 def scenario_from_env(environ: Mapping[str, str] = os.environ) -> Scenario:
@@ -83,8 +95,9 @@ def parse_seed(seed: Any) -> int:
     return value
 
 
-class VizModel(DaoAuctionModel):
-    """``DaoAuctionModel`` with keyword parameters, as SolaraViz's Reset needs.
+class VizModel(LiveModel):
+    """``DaoAuctionModel`` (with the page's history) built from keyword parameters, as
+    SolaraViz's Reset needs.
 
     Args:
         scenario: the base scenario (a fixed parameter of the page).
@@ -92,16 +105,23 @@ class VizModel(DaoAuctionModel):
         rule: learning rule, one of ``RULES``.
         n_members: members formed into DAOs.
         seed: the one seed (an integer, or its text as typed in the page).
+        overrides: the page's ``key=value`` overrides, separated by ``;``. Controls or
+            overrides that do not validate leave ``error`` set and the base scenario run.
     """
 
     def __init__(self, scenario: Scenario, preset: str, rule: str, n_members: int,
-                 seed: int | str = 0) -> None:
-        super().__init__(viz_scenario(scenario, preset=preset, rule=rule,
-                                      n_members=n_members, seed=parse_seed(seed)))
+                 seed: int | str = 0, overrides: str = "") -> None:
+        self.base = scenario
+        self.controls = {"preset": preset, "rule": rule, "n_members": n_members, "seed": seed}
+        spec, self.error = page_scenario(scenario, self.controls, overrides)
+        super().__init__(spec)
+        self.overrides = "" if self.error else overrides
+        self.runs = [Run(spec.name, self)]
 
 
-def model_params(scenario: Scenario) -> dict[str, Any]:
-    """SolaraViz ``model_params``: the scenario (fixed) and the controls, set to its values.
+def model_params(scenario: Scenario, compare: Axis | None = None) -> dict[str, Any]:
+    """SolaraViz ``model_params``: the scenario (fixed), the side-by-side axis (fixed, when
+    given) and the controls, set to the scenario's values.
 
     The population slider is left out (fixed) when the scenario fixes the members: a
     members CSV, or DAO sizes that must sum to ``n_members``.
@@ -121,7 +141,8 @@ def model_params(scenario: Scenario) -> dict[str, Any]:
                  "value": scenario.learning.rule, "values": list(RULES)},
         "n_members": members,
         "seed": {"type": "InputText", "label": "Seed", "value": str(scenario.seed)},
-    }
+        "overrides": {"type": "InputText", "label": "Overrides (key=value; ...)", "value": ""},
+    } | ({"compare": compare} if compare is not None else {})
 
 
 def initial_params(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,7 +152,9 @@ def initial_params(params: Mapping[str, Any]) -> dict[str, Any]:
 
 __all__ = [
     "APP_PATH",
+    "CONTROL_KEYS",
     "DEFAULT_SCENARIO",
+    "ENV_COMPARE",
     "ENV_OVERRIDES",
     "ENV_SCENARIO",
     "RULES",
