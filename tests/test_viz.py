@@ -12,7 +12,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.figure import Figure
 
 from dao_abm.cli import main, viz_cmd
 from dao_abm.errors import DaoAbmError
@@ -88,6 +87,7 @@ def test_model_params_offer_the_four_controls(small):
     assert params["rule"]["values"] == list(RULES)
     assert params["n_members"]["type"] == "SliderInt" and params["n_members"]["value"] == 60
     assert params["seed"] == {"type": "InputText", "label": "Seed", "value": "7"}
+    assert params["overrides"]["type"] == "InputText" and params["overrides"]["value"] == ""
 
 
 def test_population_slider_is_fixed_when_sizes_fix_it():
@@ -137,7 +137,7 @@ def test_graph_sample_takes_whole_daos():
 
 
 def test_dao_layout_places_every_member_near_its_dao():
-    from dao_abm.viz.components import dao_layout
+    from dao_abm.layout import dao_layout
 
     graph = nx.disjoint_union(nx.complete_graph(5), nx.complete_graph(5))
     graph.add_edge(0, 5)
@@ -152,64 +152,92 @@ def test_dao_layout_places_every_member_near_its_dao():
     assert within < between and spread <= 1.5
 
 
-def test_figures_of_a_small_model(small):
-    from dao_abm.viz import components as c
+def test_bids_and_graph_charts_of_a_small_model(small):
+    import json
+
+    from dao_abm.viz import rounds
 
     model = make_model(small)
-    graph = c.graph_figure(model)
-    assert isinstance(graph, Figure) and "Affinity graph" in graph.axes[0].get_title()
-    welfare0 = c.to_png(c.welfare_figure(model))
-    assert welfare0.startswith(PNG)
     model.step()
-    assert c.to_png(c.welfare_figure(model)) != welfare0
-    assert "round 1" in c.bids_figure(model).axes[0].get_title()
-    assert len(c.truthfulness_figure(model).axes[0].get_lines()) >= 2
-    assert "round <b>1</b>" in c.summary_html(model)
-    assert "OPT/welfare" in c.summary_html(model)
+    bids = rounds.bids_option(model)
+    assert "round 1" in bids["title"]["text"] and bids["title"]["subtext"] == ""
+    points = [p for s in bids["series"] if s["type"] == "scatter" for p in s["data"]]
+    assert len(points) == 60
+    assert sorted(p[0] for p in points) == pytest.approx(sorted(model.values))
+    graph = rounds.graph_option(model)
+    nodes = graph["series"][1]["data"]
+    assert len(nodes) == 60 and {n["value"][2] for n in nodes} == set(model.labels.tolist())
+    json.dumps(graph, allow_nan=False)  # what LiveChart sends
 
 
 def test_large_graphs_and_populations_are_sampled(small, monkeypatch):
-    from dao_abm.viz import components as c
+    from dao_abm.viz import charts, components, rounds
 
-    monkeypatch.setattr(c, "MAX_GRAPH_NODES", 59)
-    monkeypatch.setattr(c, "GRAPH_SAMPLE_NODES", 25)
-    monkeypatch.setattr(c, "MAX_SCATTER_POINTS", 40)
+    monkeypatch.setattr(components, "MAX_GRAPH_NODES", 59)
+    monkeypatch.setattr(components, "GRAPH_SAMPLE_NODES", 25)
+    monkeypatch.setattr(charts, "MAX_POINTS", 40)
+    monkeypatch.setattr(rounds, "sample_index",
+                        lambda n: charts.sample_index(n, limit=40))
+    monkeypatch.setattr(rounds, "sample_note", lambda n: charts.sample_note(n, limit=40))
     model = make_model(small)
-    assert "of 60 members" in c.graph_figure(model).axes[0].get_title()
-    assert 0 < c.shown_graph(model.graph, model.labels).number_of_nodes() <= 25
-    bids = c.bids_figure(model)
-    assert "40 of 60 members" in bids.axes[0].get_title()
-    assert len(bids.axes[0].collections[0].get_offsets()) == 40
+    graph = rounds.graph_option(model)
+    assert "of 60 members" in graph["title"]["subtext"]
+    assert 0 < len(graph["series"][1]["data"]) <= 25
+    bids = rounds.bids_option(model)
+    assert bids["title"]["subtext"] == "a random sample of 40 of 60 members"
+    assert sum(len(s["data"]) for s in bids["series"] if s["type"] == "scatter") == 40
 
 
-def test_no_graph_no_graph_figure():
-    from dao_abm.viz.components import graph_figure
+def test_no_graph_no_graph_chart():
+    from dao_abm.viz.rounds import graph_option
 
     spec = load_scenario(MODELS / "default.toml", [
         "population.n_members=6", 'graph.kind="none"', 'daos.method="sizes"',
         "daos.sizes=[3, 3]"])
-    assert graph_figure(make_model(spec)) is None
+    assert graph_option(make_model(spec)) is None
 
 
 # --- Solara: components and the whole page ---------------------------------------------------
 
-def test_component_redraws_when_the_model_steps(small):
-    import ipywidgets
-    import solara
-    from mesa.visualization.utils import force_update
+def chart_widgets(rc) -> dict:
+    """The page's LiveChart widgets by view name."""
+    import ipyvuetify as v
 
-    from dao_abm.viz.components import WelfareOverRounds
+    return {w.view: w for w in rc.find(v.VuetifyTemplate).widgets if hasattr(w, "update")}
+
+
+def test_chart_over_rounds_sends_only_the_new_rounds(small):
+    import json
+
+    import solara
+
+    from dao_abm.viz.series import LINES
+    from dao_abm.viz.views import LinesChart
 
     model = make_model(small)
-    _box, rc = solara.render(WelfareOverRounds(model), handle_error=False)
-    before = rc.find(ipywidgets.Image).widget.value
-    model.step()
-    force_update()
-    assert rc.find(ipywidgets.Image).widget.value != before
+    round_ = solara.reactive(0)
+
+    @solara.component
+    def Root():
+        LinesChart(LINES[0], model.runs, round_=round_.value)
+
+    _box, rc = solara.render(Root(), handle_error=False)
+    widget = chart_widgets(rc)["welfare"]
+    assert json.loads(widget.update)["series"] == [[], [], []]
+    for k in (1, 2, 3):
+        model.step()
+        round_.value = k
+        update = json.loads(widget.update)
+        assert (update["start"], update["end"]) == (k - 1, k)
+        welfare = model.datacollector.model_vars["welfare"][-1]
+        assert update["series"][0] == [[k, pytest.approx(welfare)]]  # the new round only
+    assert json.loads(widget.option)["series"][2]["name"] == "OPT/welfare"
     rc.close()
 
 
 def test_page_steps_and_resets_with_new_controls(small):
+    import json
+
     import ipyvuetify as v
     import ipywidgets
     import solara
@@ -223,18 +251,15 @@ def test_page_steps_and_resets_with_new_controls(small):
         return main
 
     _box, rc = solara.render(Root(), handle_error=False)
-    images = {w._dom_classes[-1]: w for w in rc.find(ipywidgets.Image).widgets
-              if w._dom_classes}
-    assert {"dao-graph", "dao-bids", "dao-welfare", "dao-truthful"} <= set(images)
-    before = {name: w.value for name, w in images.items()}
+    charts = chart_widgets(rc)
+    assert {"welfare", "truthful", "epsilon", "winner", "graph", "bids"} <= set(charts)
     rc.find(v.Html, children=["Step: 0"]).assert_single()
 
     rc.find(v.Btn, children=["Step"]).widget.click()
     rc.find(v.Html, children=["Step: 1"]).assert_single()
-    after = {w._dom_classes[-1]: w.value for w in rc.find(ipywidgets.Image).widgets
-             if w._dom_classes}
-    assert after["dao-welfare"] != before["dao-welfare"]
-    assert after["dao-truthful"] != before["dao-truthful"]
+    charts = chart_widgets(rc)
+    assert all(json.loads(w.update)["end"] == 1 for w in charts.values())
+    assert "round 1" in json.loads(charts["bids"].option)["title"]["text"]
 
     rc.find(v.Select, label="Mechanism preset").widget.v_model = "free-rider"
     seed = rc.find(v.TextField, label="Seed").widget
@@ -245,6 +270,9 @@ def test_page_steps_and_resets_with_new_controls(small):
     summary = rc.find(ipywidgets.Widget, attributes={"class": "dao-summary"}).widget
     assert "<b>free-rider</b>" in summary.unsafe_innerHTML
     assert "seed 11" in summary.unsafe_innerHTML
+    command = rc.find(ipywidgets.Widget, attributes={"class": "dao-command"}).widget
+    assert "--set seed=11" in command.unsafe_innerHTML
+    assert "--set mechanism.preset=free-rider" in command.unsafe_innerHTML
     rc.close()
 
 

@@ -198,8 +198,10 @@ def DaoPicker(run, dao: solara.Reactive, chosen: int, round_: int):
 
 
 @solara.component
-def VizPage(scenario: Scenario, source: Source):
+def VizPage(scenario: Scenario, source: Source | None = None):
     """SolaraViz (sidebar, controls) over one model, or two side by side; the Dashboard."""
+    if source is None:
+        source = Source(f"{scenario.name}.toml", (), None)
     axis = solara.use_memo(lambda: parse_compare(source.compare) if source.compare else None,
                            [source.compare])
     params = solara.use_memo(lambda: model_params(scenario, axis), [scenario, axis])
