@@ -151,8 +151,8 @@ def Dashboard(model: solara.Reactive, source: Source):
     solara.HTML(tag="div", unsafe_innerHTML="<br>".join(map(escape, command_lines(source, live))),
                 classes=["dao-command"])
     solara.ToggleButtonsSingle(value=tab, values=list(TABS), classes=["dao-tabs"])
-    suffix = (lambda run: f" · {run.label}") if two else (lambda run: "")
-    chosen = dao.value if dao.value is not None else one_round.largest_daos(runs[0].model, 1)[0]
+    suffix = (lambda run: f" · {run.label.split('=', 1)[-1]}") if two else (lambda run: "")
+    chosen = dao.value if dao.value is not None else default_dao(runs[0].model)
     if tab.value == TABS[1]:
         with solara.Row(style={"max-width": "320px"}):
             solara.Select("DAO size (distribution)", value=row, values=list(BUCKET_ROWS))
@@ -162,8 +162,9 @@ def Dashboard(model: solara.Reactive, source: Source):
         if tab.value == TABS[0]:
             for view in LINES:
                 LinesChart(view, runs, round_=k)
-            for run in runs:
-                GraphChart(run, on_dao=select, round_=k)
+            for i, run in enumerate(runs):
+                if run.model.graph is not None or i == 0:
+                    GraphChart(run, on_dao=select, round_=k)
                 BidsChart(run, suffix(run), round_=k)
         elif tab.value == TABS[1]:
             for run in runs:
@@ -173,6 +174,12 @@ def Dashboard(model: solara.Reactive, source: Source):
             for run in runs:
                 MembersHistory(run, chosen, round_=k)
                 MembersNow(run, chosen, round_=k)
+
+
+def default_dao(model) -> int:
+    """The DAO shown before one is picked: the last round's winner, else the largest."""
+    winner = int(model.last.get("winner_dao", -1)) if model.last else -1
+    return winner if winner >= 0 else one_round.largest_daos(model, 1)[0]
 
 
 @solara.component

@@ -58,7 +58,7 @@ def base_option(title: str, *, legend: bool = True, top: int = 64,
         "title": {"text": title, "subtext": note, "left": 4, "itemGap": 2,
                   "textStyle": {"fontSize": 13}, "subtextStyle": {"fontSize": 11}},
         "tooltip": {"trigger": "item", "confine": True},
-        "grid": {"left": 12, "right": 16, "top": top if legend else 36, "bottom": 30,
+        "grid": {"left": 12, "right": 16, "top": top if legend else 36, "bottom": 28,
                  "containLabel": True},
     }
     if legend:
@@ -67,10 +67,15 @@ def base_option(title: str, *, legend: bool = True, top: int = 64,
     return option
 
 
-def value_axis(name: str, *, log: bool = False, **extra: Any) -> dict[str, Any]:
-    """A numeric axis named at its end (clear of the tick labels, however wide)."""
-    return {"type": "log" if log else "value", "name": name, "nameLocation": "end",
-            "nameTextStyle": {"fontSize": 11}, "scale": True, **extra}
+def value_axis(name: str, *, log: bool = False, side: str = "left",
+               **extra: Any) -> dict[str, Any]:
+    """A numeric y axis named above its end, clear of the tick labels however wide (``side``:
+    which way the name runs); an x axis (``side="x"``) is named under its middle."""
+    if side == "x":
+        place = {"nameLocation": "middle", "nameGap": 24}
+    else:
+        place = {"nameLocation": "end", "nameTextStyle": {"fontSize": 11, "align": side}}
+    return {"type": "log" if log else "value", "name": name, "scale": True, **place, **extra}
 
 
 def lines_option(title: str, ylabel: str, series: Sequence[dict[str, Any]],
@@ -79,10 +84,11 @@ def lines_option(title: str, ylabel: str, series: Sequence[dict[str, Any]],
     dashed), ``right`` (second axis), ``points`` (markers only)."""
     option = base_option(title)
     option["tooltip"] = {"trigger": "axis", "confine": True}
-    option["xAxis"] = value_axis("round", min=0, minInterval=1, scale=False)
+    option["xAxis"] = value_axis("round", side="x", min=0, minInterval=1, scale=False)
     option["yAxis"] = [value_axis(ylabel)]
     if ylabel_right:
-        option["yAxis"].append(value_axis(ylabel_right, splitLine={"show": False}))
+        option["yAxis"].append(value_axis(ylabel_right, side="right",
+                                          splitLine={"show": False}))
     option["series"] = [_line(s) for s in series]
     return option
 
@@ -105,7 +111,8 @@ def heat_option(title: str, ylabels: Sequence[str], *, ylabel: str, vmin: float,
     option = base_option(title, legend=False)
     option["grid"] |= {"right": 80}
     option["tooltip"] = {"position": "top", "confine": True}
-    option["xAxis"] = {"type": "category", "name": "round", "data": []}
+    option["xAxis"] = {"type": "category", "name": "round", "data": [],
+                       "nameLocation": "middle", "nameGap": 24}
     option["yAxis"] = {"type": "category", "data": list(ylabels), "name": ylabel}
     option["visualMap"] = {"min": vmin, "max": vmax, "calculable": True, "orient": "vertical",
                            "right": 0, "top": 40, "itemHeight": 150, "text": [label, ""],
@@ -120,7 +127,7 @@ def scatter_option(title: str, xlabel: str, ylabel: str, groups: Sequence[dict[s
     """Points of one round. ``groups``: dicts with ``name``, ``color``, ``data`` (``[x, y]``
     or ``[x, y, extra]``), optional ``size``; ``diagonal``: a y = x line over that range."""
     option = base_option(title, note=note, top=74 if note else 64)
-    option["xAxis"] = value_axis(xlabel, log=log, show=axes)
+    option["xAxis"] = value_axis(xlabel, log=log, show=axes, side="x")
     option["yAxis"] = value_axis(ylabel, log=log, show=axes)
     series = [{"name": g["name"], "type": "scatter", "data": g["data"], "large": True,
                "largeThreshold": MAX_POINTS + 1, "symbolSize": g.get("size", 5),

@@ -76,7 +76,7 @@ class LinesView:
 
 
 def _label(label: str, run: Run, runs: Sequence[Run]) -> str:
-    return label if len(runs) == 1 else f"{label} · {run.label}"
+    return label if len(runs) == 1 else f"{label} · {run.label.split('=', 1)[-1]}"
 
 
 #: The charts over rounds, in page order.

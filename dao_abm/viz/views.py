@@ -37,10 +37,11 @@ def round_of(runs: Sequence[Run]) -> int:
 
 @solara.component
 def Export(name: str, table: Callable[[], pd.DataFrame], round_: int):
-    """A CSV download of ``table()`` (made when clicked), named ``<name>-round<k>.csv``."""
+    """A CSV download of ``table()``, made when clicked (named ``<name>.csv``: a name that
+    changed every round would cost a message to the browser every Step)."""
     with solara.Row(justify="end", style={"height": "28px"}):
         solara.FileDownload(lambda: table().to_csv(index=False),
-                            filename=f"{name}-round{round_}.csv", label="CSV",
+                            filename=f"{name}.csv", label="CSV",
                             mime_type="text/csv",
                             children=[solara.Button("CSV", small=True, text=True,
                                                     classes=["dao-csv", f"dao-csv-{name}"])])
@@ -59,7 +60,7 @@ def LinesChart(view: series.LinesView, runs: Sequence[Run], round_: int = 0):
     with view_column():
         Export(view.name, lambda: view.table(runs), end)
         LiveChart(view.name, option, points=lambda start: view.points(runs, start),
-                  token=token(runs), end=end, filename=f"{view.name}-round{end}")
+                  token=token(runs), end=end, filename=view.name)
 
 
 @solara.component
@@ -70,7 +71,7 @@ def BidsChart(run: Run, suffix: str = "", round_: int = 0):
                              [id(run.model), end])
     with view_column():
         Export("bids", lambda: rounds.bids_table(run.model).assign(run=run.label), end)
-        LiveChart("bids", option, token=token([run]), end=end, filename=f"bids-round{end}")
+        LiveChart("bids", option, token=token([run]), end=end, filename="bids")
 
 
 @solara.component
@@ -84,7 +85,8 @@ def GraphChart(run: Run, on_dao: Callable[[int], None], round_: int = 0):
     option = solara.use_memo(lambda: graph and to_json(graph), [graph])
     if option is None:
         solara.Info("No affinity graph: graph.kind = 'none' (DAOs formed from sizes). "
-                    "Pick a DAO from the list in the DAO members view.")
+                    "Pick a DAO from the list in the DAO members view.", dense=True,
+                    style={"align-self": "start"})
         return
 
     def clicked(event: dict) -> None:
@@ -95,7 +97,7 @@ def GraphChart(run: Run, on_dao: Callable[[int], None], round_: int = 0):
     with view_column():
         Export("graph", lambda: rounds.bids_table(model)[["member", "dao", "dao_size", "value"]],
                end)
-        LiveChart("graph", option, token=token([run]), end=end, filename=f"graph-round{end}",
+        LiveChart("graph", option, token=token([run]), end=end, filename="graph",
                   on_click=clicked)
 
 
@@ -109,7 +111,7 @@ def HeatBySize(run: Run, suffix: str = "", round_: int = 0):
     with view_column():
         Export("by-size", lambda: series.by_size_table(run), end)
         LiveChart("by-size", option, points=lambda s: series.by_size_points(run, s),
-                  token=token([run]), end=end, filename=f"by-size-round{end}")
+                  token=token([run]), end=end, filename="by-size")
 
 
 @solara.component
@@ -124,7 +126,7 @@ def Distribution(run: Run, row: str, suffix: str = "", round_: int = 0):
         Export("distribution", lambda: series.distribution_table(run), end)
         LiveChart("distribution", option,
                   points=lambda s: series.distribution_points(run, index, s),
-                  token=token([run], row), end=end, filename=f"distribution-round{end}")
+                  token=token([run], row), end=end, filename="distribution")
 
 
 @solara.component
@@ -141,7 +143,7 @@ def MembersHistory(run: Run, dao: int, round_: int = 0):
         LiveChart("member-history", option,
                   points=lambda s: rounds.member_history_points(model, watched, s),
                   token=token([run], dao, members.tobytes()), end=end,
-                  filename=f"dao{dao}-members-round{end}")
+                  filename=f"dao{dao}-members")
 
 
 def _members_lines(dao: int, members) -> dict:
@@ -170,4 +172,4 @@ def MembersNow(run: Run, dao: int, round_: int = 0):
     with view_column():
         Export("members", table, end)
         LiveChart("members", option, token=token([run], dao), end=end,
-                  filename=f"dao{dao}-round{end}")
+                  filename=f"dao{dao}")
