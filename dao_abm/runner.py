@@ -24,7 +24,7 @@ from tqdm import tqdm
 from dao_abm import __version__, plots
 from dao_abm.errors import DaoAbmError
 from dao_abm.folders import unique_folder, write_atomically
-from dao_abm.model.metrics import converged_round
+from dao_abm.model.metrics import converged_round, ratio
 from dao_abm.model.model import DaoAuctionModel
 from dao_abm.scenario import Scenario, write_scenario
 
@@ -64,7 +64,14 @@ def run_model(scenario: Scenario, *, progress: bool = False) -> RunResult:
 
 
 def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel) -> dict:
-    """``converged_round`` (None if never), final and time-averaged values of the columns."""
+    """``converged_round`` (None if never), final and time-averaged values of the columns.
+
+    OPT/welfare is infinite in a round with zero welfare (and OPT > 0), which JSON cannot
+    hold (the last-round ``approximation_ratio`` is then null). Such rounds are counted in
+    ``zero_welfare_rounds`` and never dropped: ``mean_approximation_ratio`` is the mean over
+    rounds when every round has welfare, else the ratio of sums ΣOPT/ΣW over the rounds
+    (``mean_approximation_ratio_kind`` says which); ``cumulative_ratio`` is always ΣOPT/ΣW.
+    """
     value_scale = float(np.mean(np.abs(model.values))) or 1.0
     tol = scenario.metrics.epsilon_tol * value_scale
     summary: dict = {
@@ -77,9 +84,23 @@ def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel)
     for col in SUMMARY_COLUMNS:
         measured = metrics[col].dropna()  # epsilon is measured every metrics.epsilon_every
         summary[col] = _json_number(measured.iloc[-1]) if len(measured) else None
-        summary[f"mean_{col}"] = _json_number(metrics[col].replace(np.inf, np.nan).mean())
-    summary["cumulative_ratio"] = _json_number(metrics["cumulative_ratio"].iloc[-1])
+        summary[f"mean_{col}"] = _json_number(metrics[col].mean())
+    summary |= ratio_summary(metrics["optimal_welfare"], metrics["welfare"])
     return summary
+
+
+def ratio_summary(optimum: pd.Series, welfare: pd.Series) -> dict:
+    """``zero_welfare_rounds``, ``mean_approximation_ratio`` (mean of the per-round ratios,
+    or ΣOPT/ΣW where some round's ratio is infinite), its kind, and ``cumulative_ratio``."""
+    ratios = np.array([ratio(o, w) for o, w in zip(optimum, welfare, strict=True)])
+    zero = int(np.isinf(ratios).sum())
+    of_sums = ratio(float(optimum.sum()), float(welfare.sum()))
+    return {
+        "zero_welfare_rounds": zero,
+        "mean_approximation_ratio": _json_number(of_sums if zero else ratios.mean()),
+        "mean_approximation_ratio_kind": "ratio of sums" if zero else "mean of ratios",
+        "cumulative_ratio": _json_number(of_sums),
+    }
 
 
 def _last_change(changed: pd.Series) -> int | None:

@@ -10,7 +10,7 @@ from strategies import bid_arrays, group_sizes
 
 from dao_abm.audit import audit, search
 from dao_abm.instances import make_instance, random_instances
-from dao_abm.mechanisms import preset, resolve
+from dao_abm.mechanisms import preset, resolve, utilities
 
 TOL = 1e-9
 EPS = 0.01
@@ -101,6 +101,47 @@ def test_budget_residual_is_reported():
     be charged and the group's payment is uncovered."""
     report = audit(resolve(aggregation="sum"), [make_instance([[1, 1, 0.1], [2.05]])])
     assert report.budget_violations == 1
+    w = report.budget_witness
+    assert (w.instance, w.group, w.group_payment, w.members_paid) == (0, 0, 2.05, 0.0)
+    assert w.residual == 2.05
+
+
+def test_ir_witness_is_the_worst_off_member():
+    """free-rider on [7, 0.5] vs [6]: G1 wins at 6 and each member pays 3, so member 2 has
+    0.5 − 3 = −2.5; in the second instance nobody is below 0."""
+    report = audit(preset("free-rider"), [make_instance([[2], [1]]),
+                                          make_instance([[7, 0.5], [6]])])
+    assert report.ir_violations == 1
+    w = report.ir_witness
+    assert (w.instance, w.group, w.member, w.value, w.payment, w.utility) == (
+        1, 0, 1, 0.5, 3.0, -2.5)
+
+
+#: Three bidders alone, unit demand over two items: (10, 9), (8, 0), (0, 8).
+UNIT_DEMAND = make_instance([[[10, 9]], [[8, 0]], [[0, 8]]], "unit-demand")
+
+
+def test_dao_vickrey_item_by_item_is_neither_truthful_nor_ir_for_unit_demand():
+    """Item by item (Mechanism 2) bidder 1 wins both items, each at the second bid 8, and
+    pays 16 for what it values at max(10, 9) = 10: utility −6. Bidding 0 on item 2 it wins
+    item 1 alone at 8: utility +2. The grand bundle sells both as one lot: bidder 1 (lot bid
+    10) wins at 8 and keeps +2, truthfully."""
+    mech = preset("dao-vickrey")
+    truth = mech.run(UNIT_DEMAND.bids, UNIT_DEMAND.groups, "unit-demand")
+    assert truth.member_payments.tolist() == [16.0, 0.0, 0.0]
+    assert utilities(UNIT_DEMAND.bids, truth).tolist() == [-6.0, 0.0, 0.0]
+    shaded = UNIT_DEMAND.bids.copy()
+    shaded[0, 1] = 0.0
+    deviated = mech.run(shaded, UNIT_DEMAND.groups, "unit-demand")
+    assert utilities(UNIT_DEMAND.bids, deviated)[0] == 2.0
+    report = audit(mech, [UNIT_DEMAND])
+    assert report.violations >= 1 and report.ir_violations == 1
+    assert report.max_gain >= 8.0  # from −6 to at least +2
+    assert (report.ir_witness.group, report.ir_witness.utility) == (0, -6.0)
+    bundle = preset("grand-bundle")
+    assert utilities(UNIT_DEMAND.bids, bundle.run(UNIT_DEMAND.bids, UNIT_DEMAND.groups,
+                                                  "unit-demand")).tolist() == [2.0, 0.0, 0.0]
+    assert_clean(audit(bundle, [UNIT_DEMAND]), 1)
 
 
 class CountingMechanism:
@@ -132,7 +173,9 @@ def test_report_to_dict():
     report = audit(preset("vcg-equal-split"), [APPENDIX_A])
     out = report.to_dict()
     assert set(out) == {"instances", "members_checked", "violations", "tie_violations",
-                        "max_gain", "witness", "budget_violations", "ir_violations"}
+                        "max_gain", "witness", "budget_violations", "ir_violations",
+                        "ir_witness", "budget_witness"}
+    assert (out["ir_witness"], out["budget_witness"]) == (None, None)
     assert out["witness"]["gain"] == pytest.approx(EPS, abs=1e-12)
     assert audit(preset("dao-vickrey"), []).to_dict()["witness"] is None
 

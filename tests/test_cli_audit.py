@@ -14,7 +14,8 @@ from dao_abm.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "models" / "paper_instances.jsonl"
 REPORT_KEYS = {"mechanism", "instances", "members_checked", "violations", "tie_violations",
-               "max_gain", "witness", "budget_violations", "ir_violations"}
+               "max_gain", "witness", "budget_violations", "ir_violations", "ir_witness",
+               "budget_witness"}
 
 
 def cli(capsys, *args) -> tuple[int, str, str]:
@@ -90,6 +91,15 @@ def test_violations_exit_0_and_read_well(capsys):
     (["--instances", 2, "-m", "dutch"], "unknown mechanism 'dutch'"),
     (["--instances", 2, "--cost-sharing", "x"], "unknown cost-sharing rule 'x'"),
     ([ROOT / "no-such.jsonl"], "no-such.jsonl: no such file"),
+    (["--instances", 2, "--out", "x.json"], "--out and --readme go with --matrix"),
+    (["--matrix", PAPER], "drop FILE, --valuation and --items"),
+    (["--matrix", "--valuation", "additive"], "drop FILE, --valuation and --items"),
+    (["--matrix", "-m", "free-rider"], "--matrix audits every preset"),
+    (["--matrix", "--upper", "vcg"], "--matrix audits every preset"),
+    (["--matrix", "--instances", 0], "Invalid value for '--instances'"),
+    (["--matrix", "--readme", ROOT / "no-such.md"], "--readme " + str(ROOT / "no-such.md")),
+    (["--matrix", "--readme", PAPER], "no property-table block"),
+    (["--matrix", "--out", ROOT / "no-such-dir" / "p.json"], "does not exist"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, args, message):
     code, out, err = cli(capsys, "audit", *args)

@@ -68,6 +68,8 @@ def test_runs_never_overwrite(tmp_path: Path, capsys) -> None:
         (["--set", "mechanism.preset=vickrey"], "unknown mechanism 'vickrey'"),
         (["--set", "oops"], "expected key=value"),
         (["--rounds", "0"], "rounds"),
+        (["--set", "daos.reform_rule='proxy'"], "daos.reform_rule: 'proxy' is not one of"),
+        (["--set", "population.n_members=100000000000"], "but this machine has"),
     ],
 )
 def test_bad_scenarios_exit_2_and_write_nothing(tmp_path: Path, capsys, args, message) -> None:

@@ -157,3 +157,31 @@ def test_cli_never_overwrites(tmp_path, capsys):
     (tmp_path / "taken").mkdir()
     code, _, err = cli(capsys, "compare", DEFAULT, "--out", tmp_path / "taken")
     assert code == 2 and "already exists" in err
+
+
+def test_zero_welfare_runs_turn_the_mean_into_a_ratio_of_sums():
+    """Group a: OPT (4, 6, 2), welfare (2, 3, 0): the third run's ratio is infinite (null in
+    its summary), so the mean of ratios is undefined; ΣOPT/ΣW = 12/5 = 2.4. Group b has
+    finite ratios 1.5 and 2.5: their mean, 2.0, with an interval."""
+    runs = pd.DataFrame({
+        "mechanism": ["a", "a", "a", "b", "b"],
+        "approximation_ratio": [2.0, 2.0, None, 1.5, 2.5],
+        "optimal_welfare": [4.0, 6.0, 2.0, 3.0, 5.0], "welfare": [2.0, 3.0, 0.0, 2.0, 2.0],
+        "mean_approximation_ratio": [2.0, 2.0, None, 1.5, 2.5],
+        "mean_optimal_welfare": [4.0, 6.0, 2.0, 3.0, 5.0],
+        "mean_welfare": [2.0, 3.0, 0.0, 2.0, 2.0], "zero_welfare_rounds": [0, 1, 7, 0, 0]})
+    table = stats.summary_table(runs, ["mechanism"]).set_index("mechanism")
+    assert table.loc["a", "ratio_final"] == pytest.approx(2.4)
+    assert math.isnan(table.loc["a", "ratio_final_ci_high"])
+    assert table.loc["a", "ratio_final_zero_welfare"] == 1
+    assert table.loc["a", "zero_welfare_rounds"] == 8
+    assert table.loc["b", "ratio_final"] == pytest.approx(2.0)
+    assert table.loc["b", "ratio_final_zero_welfare"] == 0
+    assert np.isfinite(table.loc["b", "ratio_final_ci_high"])
+    text = stats.format_table(table.reset_index(), ["mechanism"])
+    assert "2.4*" in text and "1 of 3 had zero welfare" in text
+    assert "a: 8 rounds with zero welfare over 3 runs" in text
+    every = runs.assign(welfare=0.0, mean_welfare=0.0)
+    assert stats.summary_table(every, ["mechanism"])["ratio_final"].tolist() == [math.inf] * 2
+    assert "inf*" in stats.format_table(stats.summary_table(every, ["mechanism"]),
+                                        ["mechanism"])

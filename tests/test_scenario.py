@@ -69,6 +69,11 @@ def test_round_trip_through_toml(tmp_path: Path) -> None:
         ({"metrics": {"epsilon_every": 0}}, "metrics.epsilon_every: 0 must be >= 1"),
         ({"learning": {"fraction": 1.5}}, "learning.fraction: 1.5 must be <= 1"),
         ({"population": {"individuals": ["big"]}}, "population.individuals[0]: expected a number"),
+        ({"daos": {"reform_rule": "best"}}, "daos.reform_rule: 'best' is not one of"),
+        ({"daos": {"reform_rule": 1}}, "daos.reform_rule: expected"),
+        ({"daos": {"reform_rule": ""}}, "daos.reform_rule: '' is not one of"),
+        ({"population": {"n_members": 100_000_000_000}},
+         "population.n_members: 100000000000 members need at least"),
     ],
 )
 def test_bad_values_name_the_key(data: dict, message: str) -> None:
@@ -103,3 +108,25 @@ def test_every_key_is_documented() -> None:
     rows = describe_keys()
     assert len(rows) > 50
     assert all(doc for _, _, doc in rows)
+
+
+def test_a_scenario_too_big_for_memory_is_refused_with_its_size(monkeypatch) -> None:
+    """1,000 members, one item, 41 grid points: 8 B x 1,000 x (12 arrays + 42 candidates)
+    = 432 KB of member arrays; the default block model has 1000·999/2 · (0.1/8 + 0.002·7/8)
+    = 7,117.9 expected edges, at 155 B each plus 220 B per node: 1.3 MB. In all 1.8 MB."""
+    from dao_abm.scenario import checks
+
+    data = {"population": {"n_members": 1000}}
+    parts = checks.memory_estimate(scenario_from_dict(data))
+    assert parts["member arrays"] == 432_000
+    assert parts["affinity graph"] == pytest.approx(220_000 + 155 * 499_500 * 0.01425)
+    monkeypatch.setattr(checks, "machine_memory", lambda: 1e6)
+    with pytest.raises(DaoAbmError) as err:
+        scenario_from_dict(data, source="big.toml")
+    assert str(err.value) == (
+        "big.toml: population.n_members: 1000 members need at least 1.8 MB of memory "
+        "(member arrays 432.0 KB, affinity graph 1.3 MB) but this machine has 1.0 MB")
+    monkeypatch.setattr(checks, "machine_memory", lambda: 2e6)
+    scenario_from_dict(data)
+    monkeypatch.setattr(checks, "machine_memory", lambda: None)  # the OS does not say
+    scenario_from_dict({"population": {"n_members": 100_000_000_000}})

@@ -20,6 +20,10 @@ vanish there counts under ``tie_violations``, not ``violations`` (ties have meas
 footnote 1 of the paper). Appendix A's instance, for one, has a tie on item s that VCG's
 assignment never consults: its violation survives the re-run.
 
+``matrix.audit_matrix`` runs the audit for every preset × valuation class and
+``properties`` holds the generated table (``property_holds(preset, valuation, prop)``), the
+one place that says which preset is truthful, IR and budget-balanced where.
+
 This is a search, not a proof; the breakpoints make misses unlikely for mechanisms whose
 outcome is piecewise constant in a member's bid, as all the paper's are.
 """

@@ -38,6 +38,55 @@ class Witness:
 
 
 @dataclass(frozen=True)
+class IrWitness:
+    """The member worst off under truthful bids (individual rationality fails when its
+    utility is below 0); indices count from 0.
+
+    Attributes:
+        instance: index of the instance.
+        group: the member's group.
+        member: the member's index within its group.
+        value: its true value (a number, or a list of m item values), also its bid.
+        payment: what it pays.
+        utility: its utility (value of what it gets access to, minus ``payment``).
+    """
+
+    instance: int
+    group: int
+    member: int
+    value: float | list[float]
+    payment: float
+    utility: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BudgetWitness:
+    """The group whose members' payments miss its payment by the most (truthful bids).
+
+    Attributes:
+        instance: index of the instance.
+        group: the group (from 0).
+        group_payment: what the upper mechanism charges the group.
+        members_paid: the sum of its members' payments.
+    """
+
+    instance: int
+    group: int
+    group_payment: float
+    members_paid: float
+
+    @property
+    def residual(self) -> float:
+        return self.group_payment - self.members_paid
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "residual": self.residual}
+
+
+@dataclass(frozen=True)
 class AuditReport:
     """What ``audit`` found.
 
@@ -50,7 +99,10 @@ class AuditReport:
         witness: the misreport achieving ``max_gain``, or None when it is <= tol.
         budget_violations: groups (over all instances) whose members' payments miss the
             group's payment by more than tol under truthful bids.
-        ir_violations: members with utility below -tol under truthful bids.
+        ir_violations: members with utility below -tol under truthful bids (failures of
+            the mechanism's individual rationality).
+        ir_witness: the member with the lowest truthful utility when it is below -tol.
+        budget_witness: the group with the largest residual when it exceeds tol.
     """
 
     instances: int
@@ -61,8 +113,12 @@ class AuditReport:
     witness: Witness | None
     budget_violations: int
     ir_violations: int
+    ir_witness: IrWitness | None = None
+    budget_witness: BudgetWitness | None = None
 
     def to_dict(self) -> dict:
         out = asdict(self)
-        out["witness"] = self.witness.to_dict() if self.witness else None
+        for key in ("witness", "ir_witness", "budget_witness"):
+            found = getattr(self, key)
+            out[key] = found.to_dict() if found else None
         return out

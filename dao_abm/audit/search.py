@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dao_abm.audit.candidates import Grid, deviate, member_candidates
-from dao_abm.audit.report import AuditReport, Witness
+from dao_abm.audit.report import AuditReport, BudgetWitness, IrWitness, Witness
 from dao_abm.instances import Instance
 from dao_abm.mechanisms import Groups, TwoLevelMechanism, utilities
 
@@ -35,6 +35,10 @@ def audit(
     tallies = [_audit_one(mechanism, inst, idx, grid, tol) for idx, inst in enumerate(instances)]
     best = max(tallies, key=lambda t: t.max_gain, default=None)
     max_gain = best.max_gain if best else 0.0
+    poorest = min(tallies, key=lambda t: t.ir_witness.utility if t.ir_witness else 0.0,
+                  default=None)
+    unbalanced = max(tallies, key=lambda t: abs(t.budget_witness.residual)
+                     if t.budget_witness else 0.0, default=None)
     return AuditReport(
         instances=len(tallies),
         members_checked=sum(inst.groups.n_members for inst in instances),
@@ -44,6 +48,8 @@ def audit(
         witness=best.witness if best and max_gain > tol else None,
         budget_violations=sum(t.budget_violations for t in tallies),
         ir_violations=sum(t.ir_violations for t in tallies),
+        ir_witness=poorest.ir_witness if poorest else None,
+        budget_witness=unbalanced.budget_witness if unbalanced else None,
     )
 
 
@@ -55,6 +61,8 @@ class _Tally:
     witness: Witness | None = None
     budget_violations: int = 0
     ir_violations: int = 0
+    ir_witness: IrWitness | None = None
+    budget_witness: BudgetWitness | None = None
 
 
 def _audit_one(
@@ -64,9 +72,14 @@ def _audit_one(
     truth = mech.run(values, groups, inst.valuation)
     u0 = utilities(values, truth)
     paid = np.bincount(groups.labels, weights=truth.member_payments, minlength=groups.n_groups)
+    residual = np.abs(truth.group_payments - paid)
     tally = _Tally(
-        budget_violations=int((np.abs(truth.group_payments - paid) > tol).sum()),
+        budget_violations=int((residual > tol).sum()),
         ir_violations=int((u0 < -tol).sum()),
+        ir_witness=_ir_witness(inst, index, u0, truth.member_payments, tol),
+        budget_witness=None if residual.max(initial=0.0) <= tol else BudgetWitness(
+            index, int(residual.argmax()), float(truth.group_payments[residual.argmax()]),
+            float(paid[residual.argmax()])),
     )
     flip = _FlippedTies(mech, inst, tied_truth=bool(_top_tie(truth.group_bids).any()))
     candidates = [member_candidates(inst, truth, i, grid) for i in range(len(u0))]
@@ -155,10 +168,28 @@ def _witness(
     return Witness(
         instance=index,
         group=g,
-        member=int(np.flatnonzero(inst.groups.labels == g).tolist().index(i)),
+        member=_position(inst, i),
         item=None if inst.valuation == "single" else item,
         value=inst.bids[i].tolist(),
         bid=bids[i].tolist(),
         truthful_utility=float(truthful),
         deviating_utility=float(deviating),
     )
+
+
+def _ir_witness(
+    inst: Instance, index: int, u0: np.ndarray, payments: np.ndarray, tol: float
+) -> IrWitness | None:
+    """The member with the lowest truthful utility, if it is below ``-tol``."""
+    i = int(np.argmin(u0))
+    if u0[i] >= -tol:
+        return None
+    g = int(inst.groups.labels[i])
+    return IrWitness(index, g, _position(inst, i), inst.bids[i].tolist(),
+                     float(payments[i]), float(u0[i]))
+
+
+def _position(inst: Instance, i: int) -> int:
+    """Member ``i``'s index within its group."""
+    labels = inst.groups.labels
+    return int((labels[:i] == labels[i]).sum())

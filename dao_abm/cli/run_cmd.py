@@ -51,7 +51,9 @@ def format_summary(result: RunResult, folder: Path) -> str:
         f"  bidding        truthful share {_f(s['truthful_share'])}, "
         f"mean bid/value {_f(s['mean_bid_ratio'])}, epsilon {_f(s['max_gain'])}",
         f"  whole run      OPT/welfare {_f(s['cumulative_ratio'])} (cumulative), "
-        f"mean truthful share {_f(s['mean_truthful_share'])}",
+        f"mean truthful share {_f(s['mean_truthful_share'])}"
+        + (f"; {s['zero_welfare_rounds']} rounds with zero welfare"
+           if s["zero_welfare_rounds"] else ""),
         f"  results        {folder}/",
         "                 metrics.csv, summary.json, scenario.toml, run.json, figures/",
     ]

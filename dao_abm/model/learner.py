@@ -8,8 +8,9 @@ random numbers).
 Epsilon is measured every ``metrics.epsilon_every`` rounds (round_index % epsilon_every ==
 0, the "epsilon rounds"). In the other rounds a grid rule evaluates only the revising
 members' options, so a round costs what its revisers cost; the gain of the others, and so
-max_gain / mean_gain and outcome_truthful_share, are NaN there. The exact best response
-(dao-vickrey) answers for everyone in O(n) and reports its gains every round.
+max_gain / mean_gain and the own-bid metrics (``metrics.OWN_BID_COLUMNS``), are NaN there.
+The exact best response (dao-vickrey) answers for everyone in O(n) and reports its gains
+every round.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from dao_abm.learning import (
     Market,
     Revision,
     best_response,
-    deviation_utilities,
     revising_members,
 )
 from dao_abm.mechanisms import Groups, TwoLevelMechanism
+from dao_abm.model import metrics as m
 from dao_abm.model.population import Population
 from dao_abm.scenario import Scenario
 
@@ -104,26 +105,18 @@ class Learner:
     def round_metrics(self, revision: Revision, values: np.ndarray, bids: np.ndarray,
                       utility: np.ndarray) -> dict[str, float]:
         """max/mean gain (epsilon; NaN unless every member's gain is known), regret,
-        strategy changes and, on epsilon rounds (else NaN), the share of members whose bid
-        gets them the same utility as bidding truthfully would (others fixed)."""
+        strategy changes and, on epsilon rounds (else NaN), what each member's own bid does
+        for it (``metrics.own_bid_metrics``)."""
         regret, gain = revision.regret, revision.gain
-        return {
+        row = {
             "max_gain": float(gain.max()) if np.isfinite(gain).all() else float("nan"),
             "mean_gain": float(gain.mean()) if np.isfinite(gain).all() else float("nan"),
             "mean_regret": float(regret.mean()) if regret is not None else float("nan"),
             "changed": int(revision.changed.sum()),
-            "outcome_truthful_share": (self._outcome_truthful_share(values, bids, utility)
-                                       if self.epsilon_round else float("nan")),
         }
-
-    def _outcome_truthful_share(self, values: np.ndarray, bids: np.ndarray,
-                                utility: np.ndarray) -> float:
-        dev = deviation_utilities(self.market, values, bids, values[..., None])[..., 0]
-        tol = 1e-9 * max(1.0, float(np.abs(values).max()))
-        same = np.abs(dev - (utility[:, None] if dev.ndim > 1 else utility)) <= tol
-        if same.ndim > 1:  # several items: truthful on any one item changes nothing
-            same = same.all(axis=-1)
-        return float(same.mean())
+        if not self.epsilon_round:
+            return row | dict.fromkeys(m.OWN_BID_COLUMNS, float("nan"))
+        return row | m.own_bid_metrics(self.market, values, bids, utility)
 
 
 def _make_rule(spec):

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from dao_abm.learning import Market, deviation_utilities
 from dao_abm.mechanisms import Groups, Outcome
 
 #: Upper edges of the DAO-size buckets used for bid/value by DAO size: 1, 2-3, 4-7, ...
@@ -33,7 +34,13 @@ def truthful_mask(bids: np.ndarray, values: np.ndarray, tol: float) -> np.ndarra
 def auction_metrics(
     mv: np.ndarray, outcome: Outcome, optimum: float, groups: Groups
 ) -> dict[str, float]:
-    """Welfare, ratio, revenue, budget balance, IR and the winner of the first lot.
+    """Welfare, ratio, revenue, budget balance, negative realized utilities and the winner
+    of the first lot.
+
+    ``negative_utility_members`` counts members whose realized utility is below 0 (beyond
+    rounding): members who overbid and pay more than their value, or any member under a
+    rule that charges more than a truthful bid (not individually rational). It is *not* the
+    mechanism's IR failure count; that is ``ir_failures`` (``own_bid_metrics``).
 
     Args:
         mv: ``(n,)`` each member's true value for its access set (``member_values``).
@@ -48,7 +55,8 @@ def auction_metrics(
         "approximation_ratio": ratio(optimum, welfare),
         "revenue": float(outcome.revenue),
         "budget_residual": float(np.abs(outcome.budget_residual)),
-        "ir_violations": int((utility < -1e-9 * max(1.0, float(np.abs(mv).max()))).sum()),
+        "negative_utility_members": int((utility < -1e-9 * max(1.0, float(np.abs(mv).max())))
+                                        .sum()),
         "winner_dao": winner,
         "winner_size": int(groups.sizes[winner]) if winner >= 0 else 0,
         "price": float(outcome.price.reshape(-1)[0]),
@@ -61,6 +69,57 @@ def ratio(optimum: float, welfare: float) -> float:
     if welfare > 0:
         return optimum / welfare
     return 1.0 if optimum <= 0 else float("inf")
+
+
+#: Columns of ``own_bid_metrics``.
+OWN_BID_COLUMNS = ("outcome_truthful_share", "pivotal_members", "pivotal_truthful_share",
+                   "ir_failures")
+
+
+def own_bid_metrics(market: Market, values: np.ndarray, bids: np.ndarray,
+                    utility: np.ndarray) -> dict[str, float]:
+    """What each member's own bid does for it this round, every other bid fixed.
+
+    Each member's utility is evaluated had it bid its value and had it bid 0
+    (``deviation_utilities``), beside its realized ``utility``.
+
+    Returns:
+        ``outcome_truthful_share``: members whose bid gets them the utility bidding their
+        value would (with several items: truthful on any one item changes nothing). In a
+        single-item run this counts every member that loses whatever it bids, so random
+        bids score near 1. ``pivotal_members``: members whose utility is not the same under
+        bidding 0, their value and their bid — the members whose own bid matters.
+        ``pivotal_truthful_share``: among those, the share whose bid gets them the truthful
+        utility (NaN when none): outcome equivalence that is not just losing anyway.
+        ``ir_failures``: members whose truthful bid leaves them with negative utility,
+        failures of the mechanism's individual rationality (Section 2). The last three are
+        evaluated where utilities are separable over items (``Market.separable``: one
+        item, or additive values item by item), else NaN.
+
+    Args:
+        market: the mechanism and DAOs that ran this round.
+        values, bids: ``(n,)`` or ``(n, m)``.
+        utility: ``(n,)`` realized utilities.
+    """
+    tol = 1e-9 * max(1.0, float(np.abs(values).max()))
+    candidates = np.stack([values, np.zeros_like(values)], axis=-1)  # truthful, abstain
+    dev = deviation_utilities(market, values, bids, candidates)
+    dev = dev[:, None, :] if dev.ndim == 2 else dev  # (n, m, 2)
+    same = np.abs(dev[..., 0] - utility[:, None]) <= tol
+    row = dict.fromkeys(OWN_BID_COLUMNS, float("nan"))
+    row["outcome_truthful_share"] = float(same.all(axis=-1).mean())
+    if not market.separable(dev.shape[-2]):
+        return row
+    joint = utility[:, None] + (dev - utility[:, None, None]).sum(axis=-2)  # every item
+    truthful, abstain = joint[:, 0], joint[:, 1]
+    same = np.abs(utility - truthful) <= tol
+    pivotal = ~(same & (np.abs(abstain - truthful) <= tol))
+    n_pivotal = int(pivotal.sum())
+    return row | {
+        "pivotal_members": n_pivotal,
+        "pivotal_truthful_share": float(same[pivotal].mean()) if n_pivotal else float("nan"),
+        "ir_failures": int((truthful < -tol).sum()),
+    }
 
 
 def strategy_metrics(

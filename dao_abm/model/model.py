@@ -12,7 +12,7 @@ from dao_abm.model import metrics as m
 from dao_abm.model.agents import DaoMember
 from dao_abm.model.learner import Learner
 from dao_abm.model.population import build_population
-from dao_abm.model.reform import edge_array, reform_daos
+from dao_abm.model.reform import LastRound, edge_array, reform_daos
 from dao_abm.scenario import Scenario, mechanism_of
 
 AGENT_COLUMNS = ("dao", "dao_size", "value", "bid", "strategy", "utility",
@@ -70,21 +70,22 @@ class DaoAuctionModel(mesa.Model):
         return [
             "round", "welfare", "optimal_welfare", "approximation_ratio",
             "cumulative_welfare", "cumulative_optimal_welfare", "cumulative_ratio", "revenue",
-            "truthful_share", "mean_bid_ratio", "outcome_truthful_share", "max_gain",
-            "mean_gain", "mean_regret", "budget_residual", "ir_violations", "winner_dao",
+            "truthful_share", "mean_bid_ratio", "outcome_truthful_share", "pivotal_members",
+            "pivotal_truthful_share", "max_gain", "mean_gain", "mean_regret", "budget_residual",
+            "negative_utility_members", "ir_failures", "winner_dao",
             "winner_size", "price", "n_access", "n_daos", "mean_dao_size", "max_dao_size",
             "changed",
         ]
 
     def step(self) -> None:
-        """One round: bid, run the auction, pay, revise, re-form DAOs, collect."""
+        """One round: bid, run the auction, pay, revise, collect, then re-form DAOs."""
         self.values = self._draw_values()
         self.bids = self.learner.bids(self.strategies, self.values)
         outcome = self.mechanism.run(self.bids, self.groups, self.valuation, validate=False)
         self._settle(outcome)
         revision = self.revise(self.learner.revising(self.steps - 1, self.learning_rng))
+        self._record(outcome, revision)  # the row describes the DAOs that bid
         self._reform()
-        self._record(outcome, revision)
 
     def revise(self, mask: np.ndarray):
         """Members in ``mask`` revise their strategies; returns the learner's revision."""
@@ -114,7 +115,9 @@ class DaoAuctionModel(mesa.Model):
             return
         if self._edges is None:
             self._edges = edge_array(self.graph)
-        labels = reform_daos(self.labels, self._edges, self.utility, max_size=spec.max_size,
+        last = LastRound(self.labels, self.values, self.bids, self.utility, self.mechanism,
+                         self.valuation)
+        labels = reform_daos(last, self._edges, rule=spec.reform_rule, max_size=spec.max_size,
                              rate=self.scenario.learning.fraction, rng=self.learning_rng)
         if not np.array_equal(labels, self.labels):
             self.labels = labels

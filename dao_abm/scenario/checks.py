@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import os
+
 from dao_abm.errors import DaoAbmError
 from dao_abm.mechanisms import TwoLevelMechanism, resolve
 from dao_abm.scenario.schema import Scenario
@@ -48,6 +51,7 @@ def check_consistency(s: Scenario) -> None:
                           "graph.kind must not be 'none'")
     _check_sizes(s)
     _check_individuals(s)
+    check_memory(s)
 
 
 def _check_sizes(s: Scenario) -> None:
@@ -77,3 +81,73 @@ def _check_individuals(s: Scenario) -> None:
                 raise DaoAbmError(f"{key}: values must be >= 0")
         elif m != 1:
             raise DaoAbmError(f"{key}: expected a list of {m} item values")
+
+
+#: float64 arrays of shape (bidders, items) a run holds at once besides the learner's
+#: candidates: values, bids, strategies, utilities, payments, access, group layout, ...
+MEMBER_ARRAYS = 12
+#: Bytes networkx spends per node and per undirected edge of a plain Graph (fitted to
+#: tracemalloc of two stochastic block models, 2,000 and 8,000 nodes, on networkx 3.x).
+GRAPH_NODE_BYTES, GRAPH_EDGE_BYTES = 220, 155
+
+
+def memory_estimate(s: Scenario) -> dict[str, float]:
+    """Bytes the run's largest arrays need at once (a lower bound), by part.
+
+    Members read from ``population.members_csv`` are not counted (their number is known
+    only once the file is read), nor are graphs read from files.
+    """
+    if s.population.members_csv:
+        return {}
+    n = s.population.n_members + len(s.population.individuals)
+    m = s.population.n_items if s.population.valuation != "single" else 1
+    per_item = MEMBER_ARRAYS + s.learning.grid_points + 1  # + candidate utilities
+    if s.values.redraw:  # sampled value profiles, with their candidate utilities
+        per_item += s.learning.samples * 2
+    parts = {"member arrays": 8.0 * n * m * per_item}
+    if s.graph.kind not in ("none", "file"):
+        members = s.population.n_members
+        parts["affinity graph"] = (GRAPH_NODE_BYTES * members
+                                   + GRAPH_EDGE_BYTES * _expected_edges(s.graph, members))
+    return parts
+
+
+def _expected_edges(g, n: int) -> float:
+    """Expected number of edges of the scenario's random graph on ``n`` nodes."""
+    pairs = n * (n - 1) / 2
+    if g.kind == "sbm":
+        return pairs * (g.p_in / g.n_causes + g.p_out * (1 - 1 / g.n_causes))
+    if g.kind == "geometric":  # volume of the d-ball of the radius, in the unit cube
+        ball = math.pi ** (g.dim / 2) / math.gamma(g.dim / 2 + 1) * g.radius ** g.dim
+        return pairs * min(1.0, ball)
+    if g.kind == "watts-strogatz":
+        return n * g.k / 2
+    return n * g.m  # barabasi-albert
+
+
+def machine_memory() -> float | None:
+    """Physical memory of this machine in bytes (None where the OS does not say)."""
+    try:
+        return float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(s: Scenario) -> None:
+    """Refuse, before anything is allocated, a scenario whose arrays cannot fit in memory."""
+    parts = memory_estimate(s)
+    total, have = sum(parts.values()), machine_memory()
+    if have is None or total <= have:
+        return
+    detail = ", ".join(f"{name} {_size(b)}" for name, b in parts.items())
+    raise DaoAbmError(
+        f"population.n_members: {s.population.n_members} members need at least "
+        f"{_size(total)} of memory ({detail}) but this machine has {_size(have)}"
+    )
+
+
+def _size(b: float) -> str:
+    """Bytes in SI units: ``_size(2.5e9) == "2.5 GB"``."""
+    units = ("B", "KB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
+    power = min(int(math.log10(max(b, 1.0)) // 3), len(units) - 1)
+    return f"{b / 1000 ** power:.1f} {units[power]}"

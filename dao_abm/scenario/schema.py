@@ -89,6 +89,11 @@ class DaoSpec:
     reform: bool = spec(False, "between rounds a member may move to a DAO it is connected to "
                                "when it would have done better there")
     reform_every: int = spec(10, "rounds between re-formation opportunities", min=1)
+    reform_rule: str = spec("counterfactual", "how a member scores a DAO it could join: "
+                            "counterfactual (its utility had it bid there last round, the "
+                            "auction re-run with everyone else fixed) or mean-utility (that "
+                            "DAO's mean utility last round; a proxy)",
+                            choices=("counterfactual", "mean-utility"))
 
 
 @dataclass(frozen=True)
