@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dao_abm.mechanisms import optimal_welfare, utilities
+from dao_abm.audit.properties import property_holds
+from dao_abm.mechanisms import PRESETS, optimal_welfare, utilities
 from dao_abm.model.model import DaoAuctionModel
 from dao_abm.model.population import build_population
 from dao_abm.runner import run_model
@@ -43,12 +44,6 @@ def test_metrics_have_the_contract_columns() -> None:
     assert (frame["budget_residual"] <= 1e-9).all()
 
 
-#: Presets whose truthful bids never cost a member more than its value (Section 2's IR).
-#: TODO: read these from the property table ``dao-abm audit`` generates (engineer i7audit,
-#: ``dao_abm/audit``) once it is on main, instead of this list.
-IR_PRESETS = ("dao-vickrey", "grand-bundle", "vcg-equal-split", "crowdfund")
-
-
 def brute_force_ir_failures(model: DaoAuctionModel) -> int:
     """Members whose utility would be negative had they alone bid their value: one engine
     run per member, its bid replaced."""
@@ -61,11 +56,13 @@ def brute_force_ir_failures(model: DaoAuctionModel) -> int:
     return int((own < -1e-9 * max(1.0, np.abs(model.values).max())).sum())
 
 
-@pytest.mark.parametrize("name", [*IR_PRESETS, "free-rider"])
+@pytest.mark.parametrize("name", list(PRESETS))
 @pytest.mark.parametrize("items", [(), ("population.valuation='additive'",
                                         "population.n_items=2")])
 def test_ir_failures_match_brute_force_and_vanish_where_ir_is_promised(name, items) -> None:
+    """Which presets promise IR comes from the audit's generated property table."""
     model = DaoAuctionModel(scenario("default", *SMALL, f"mechanism.preset='{name}'", *items))
+    promised = property_holds(name, model.valuation, "ir")
     for _ in range(3):
         model.step()
         want = brute_force_ir_failures(model)
@@ -73,7 +70,7 @@ def test_ir_failures_match_brute_force_and_vanish_where_ir_is_promised(name, ite
             assert np.isnan(model.last["ir_failures"])
             continue
         assert model.last["ir_failures"] == want
-        assert want == 0 if name in IR_PRESETS else want > 0
+        assert want == 0 if promised else want > 0
 
 
 def test_truthful_bidding_emerges_under_mechanism_1() -> None:

@@ -8,16 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dao_abm.mechanisms import PRESETS, VALUATIONS, Groups, preset, utilities
-from dao_abm.model.reform import (
-    LastRound,
-    candidate_moves,
-    counterfactual_utilities,
-    mean_utility_scores,
-    reform_daos,
-)
+from dao_abm.model.counterfactual import counterfactual_utilities, ghost_utilities
+from dao_abm.model.reform import LastRound, candidate_moves, mean_utility_scores, reform_daos
 from tests.strategies import group_sizes
 
 POSITIVE = st.integers(1, 40).map(lambda q: q / 4)  # quarters: exact sums, many ties
+QUARTERS = st.integers(0, 40).map(lambda q: q / 4)  # with zeros
 
 
 def brute_force(last: LastRound, mover: int, target: int) -> float:
@@ -31,11 +27,11 @@ def brute_force(last: LastRound, mover: int, target: int) -> float:
 
 
 @st.composite
-def rounds(draw: st.DrawFn) -> LastRound:
-    """A small last round: 2-4 DAOs, any preset and valuation, positive bids (a DAO bidding
-    0 is where the batched form and brute force may break a tie differently). Under VCG
-    with unit-demand values over several items bids are distinct floats: there the
-    assignment's choice among tied allocations depends on how many DAOs there are."""
+def rounds(draw: st.DrawFn, zeros: bool = False) -> LastRound:
+    """A small last round: 2-4 DAOs, any preset and valuation, bids and values in
+    quarters (exact sums, many ties), with zeros when ``zeros``. Under VCG with unit-demand
+    values over several items bids are distinct floats: there the assignment's choice among
+    tied allocations depends on how many DAOs there are."""
     sizes = draw(group_sizes(min_groups=2, max_groups=4, max_size=3))
     labels = np.repeat(np.arange(len(sizes)), sizes)
     labels = labels[np.array(draw(st.permutations(range(labels.size))), dtype=np.int64)]
@@ -44,7 +40,8 @@ def rounds(draw: st.DrawFn) -> LastRound:
     shape = (labels.size,) if valuation == "single" else (labels.size, m)
     mechanism = preset(draw(st.sampled_from(list(PRESETS))))
     coupled = mechanism.upper == "vcg" and valuation == "unit-demand" and m > 1
-    pool = st.floats(0.1, 10, allow_subnormal=False) if coupled else POSITIVE
+    pool = st.floats(0.1, 10, allow_subnormal=False) if coupled else (
+        QUARTERS if zeros else POSITIVE)
     grid = st.lists(pool, min_size=int(np.prod(shape)), max_size=int(np.prod(shape)),
                     unique=coupled)
     bids = np.array(draw(grid)).reshape(shape)
@@ -52,16 +49,31 @@ def rounds(draw: st.DrawFn) -> LastRound:
     return LastRound(labels, values, bids, np.zeros(labels.size), mechanism, valuation)
 
 
-@settings(max_examples=80, deadline=None)
-@given(rounds())
-def test_counterfactual_equals_brute_force(last: LastRound) -> None:
+def every_move(last: LastRound) -> tuple[np.ndarray, np.ndarray]:
     k = int(last.labels.max()) + 1
     movers, targets = np.divmod(np.arange(last.labels.size * k), k)
     other = targets != last.labels[movers]
-    movers, targets = movers[other], targets[other]
+    return movers[other], targets[other]
+
+
+@settings(max_examples=120, deadline=None)
+@given(rounds(zeros=True))
+def test_counterfactual_equals_brute_force(last: LastRound) -> None:
+    """Sub-markets (and, for VCG with unit-demand values, ghost seats) against re-running
+    the auction once per move, zero bids and ties included."""
+    movers, targets = every_move(last)
     got = counterfactual_utilities(last, movers, targets)
     want = [brute_force(last, i, j) for i, j in zip(movers, targets, strict=True)]
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rounds())
+def test_ghost_seats_equal_brute_force_without_zero_bids(last: LastRound) -> None:
+    movers, targets = every_move(last)
+    want = [brute_force(last, i, j) for i, j in zip(movers, targets, strict=True)]
+    np.testing.assert_allclose(ghost_utilities(last, movers, targets), want, rtol=1e-12,
+                               atol=1e-9)
 
 
 def test_counterfactual_hand_computed() -> None:

@@ -41,7 +41,7 @@ from dao_abm.instances import Instance, load_instances, random_instances
 #: Items of random multi-item instances when ``--items`` is not given.
 DEFAULT_ITEMS = 3
 #: Random instances per valuation class of ``--matrix`` when ``--instances`` is not given.
-MATRIX_INSTANCES = 60
+MATRIX_INSTANCES = 200
 
 
 @app.command("audit")

@@ -6,7 +6,7 @@ room: size < ℓ). Each candidate is scored by ``daos.reform_rule``:
 
 - ``counterfactual`` (default): the utility the member would have had last round in that
   DAO — last round's auction re-run with the member moved (same bid) and every other bid
-  and membership fixed (``counterfactual_utilities``).
+  and membership fixed (``counterfactual.py``).
 - ``mean-utility``: the mean utility the candidate DAO's members got last round. A cheap
   proxy, not what the member would have got: in a single-item auction only the winning DAO
   has positive mean utility, so losers pile into the winner up to the size cap.
@@ -14,7 +14,7 @@ room: size < ℓ). Each candidate is scored by ``daos.reform_rule``:
 With probability ``rate`` a member moves to its best-scoring candidate when that score
 beats its own last utility. A DAO takes at most its free room in movers (chosen at random),
 so ℓ is never exceeded. Individual bidders (no graph edges) never move. Everything is
-vectorized over the candidate list; the counterfactual is one engine call per memory chunk.
+vectorized over the candidate list; the counterfactual is batched over candidate moves.
 """
 
 from __future__ import annotations
@@ -24,11 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dao_abm.mechanisms import Groups, TwoLevelMechanism, utilities
+from dao_abm.mechanisms import TwoLevelMechanism
+from dao_abm.model.counterfactual import counterfactual_utilities
 from dao_abm.population import compact_labels
-
-#: Most member bids (candidates × bidders × items) one counterfactual engine call holds.
-CHUNK = 2_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,49 +73,6 @@ def mean_utility_scores(last: LastRound, movers: np.ndarray, targets: np.ndarray
     sizes = np.bincount(last.labels)
     mean = np.bincount(last.labels, weights=last.utility) / sizes
     return mean[targets]
-
-
-def counterfactual_utilities(last: LastRound, movers: np.ndarray, targets: np.ndarray
-                             ) -> np.ndarray:
-    """``(C,)`` each mover's utility had it been in its target DAO last round (with its
-    bids; every DAO keeping its index, which decides ties between group bids).
-
-    Every candidate move is one profile on a batch axis of a single engine run (per memory
-    chunk). The membership is fixed across the batch: every DAO gets one extra *ghost*
-    seat. In profile c the ghost seat of ``targets[c]`` holds the mover's bids and values
-    and the mover's own seat bids 0; all other ghost seats bid 0. The ghost's utility is the
-    mover's counterfactual utility. Bidding 0 is the same as being absent for every rule
-    here (WTP, sum and max aggregation ignore zeros; zeros win nothing under max-equal-split
-    at a positive price and pay nothing otherwise); ``equal-split-all`` divides by the group
-    size, which for the target DAO is exactly its size with the mover. One difference:
-    a DAO the mover empties stays as a group bidding 0. That matters only for ties: when
-    the top group bids tie at 0, and under VCG with unit-demand values over several items,
-    whose assignment may choose differently among equally good allocations when a DAO is
-    added (checked against brute force in ``tests/test_reform.py``).
-    """
-    n, k = last.labels.size, int(last.labels.max()) + 1
-    groups = Groups.from_labels(np.concatenate([last.labels, np.arange(k)]))
-    per_profile = (n + k) * (last.bids[0].size)
-    step = max(1, CHUNK // per_profile)
-    out = np.empty(movers.size)
-    for lo in range(0, movers.size, step):  # memory chunks, not members
-        who, where = movers[lo:lo + step], targets[lo:lo + step]
-        bids, values = _ghost_profiles(last.bids, who, where, k), \
-            _ghost_profiles(last.values, who, where, k)
-        outcome = last.mechanism.run(bids, groups, last.valuation, validate=False)
-        out[lo:lo + step] = utilities(values, outcome)[np.arange(who.size), n + where]
-    return out
-
-
-def _ghost_profiles(x: np.ndarray, movers: np.ndarray, targets: np.ndarray, k: int
-                    ) -> np.ndarray:
-    """``(C, n + k[, m])``: ``x`` with each mover's entry moved to its target's ghost seat."""
-    n, rows = x.shape[0], np.arange(movers.size)
-    out = np.zeros((movers.size, n + k, *x.shape[1:]))
-    out[:, :n] = x
-    out[rows, n + targets] = x[movers]
-    out[rows, movers] = 0.0
-    return out
 
 
 #: ``daos.reform_rule`` -> how a member scores a candidate DAO (see the module docstring).

@@ -2,9 +2,12 @@
 pure ``run(*, seed, quick) -> DataFrame``, a ``plot(frame) -> Figure`` and a
 ``key_numbers(frame) -> DataFrame``; ``registry`` names them for ``dao-abm paper NAME``.
 
-- ``hl_bound``: Theorem 3.2 (Mechanism 1 is an H_ℓ-approximation) on random populations;
-- ``theorem_3_4``: Theorem 3.4's lower-bound instances (ratio H_{n−1} − (n−1)δ);
-- ``appendix_a``: Appendix A, learning under VCG + equal split vs Mechanism 1;
+- ``hl_bound``: Theorem 3.2 (Mechanism 1 is an H_ℓ-approximation): random populations and
+  an adversarial search for the worst instance;
+- ``theorem_3_4``: both instances of Theorem 3.4's proof (ratio H_{n−1} − (n−1)δ), for
+  Mechanism 1 and every truthful threshold pair;
+- ``appendix_a``: Appendix A, learning under VCG + equal split vs the truthful foil, under
+  every tie policy;
 - ``unit_demand``: Section 4.2 (Lemma 4.8 / Theorem 4.2), the factor n for unit demand;
 - ``constitution``: ConstitutionDAO's crowdfund against Mechanism 1
   (figure in ``constitution_plot``).

@@ -52,15 +52,22 @@ ADVERSARY_GROUPS = 2
 
 @dataclass(frozen=True)
 class Search:
-    """Sizes of the adversarial search: ``starts`` random instances, then ``steps`` rounds
-    of ``batch`` proposals each (one engine call per round)."""
+    """Sizes of the adversarial search: ``restarts`` independent climbs, each from the worst
+    of ``starts`` random instances, then ``steps`` rounds of ``batch`` proposals (one engine
+    call per round)."""
 
     starts: int = 4096
     steps: int = 1500
     batch: int = 128
+    restarts: int = 4
+
+    @property
+    def evaluated(self) -> int:
+        """Instances evaluated in all."""
+        return self.restarts * (self.starts + self.steps * self.batch)
 
 
-QUICK_SEARCH = Search(starts=256, steps=120, batch=64)
+QUICK_SEARCH = Search(starts=256, steps=120, batch=64, restarts=2)
 
 
 def draw_values(kind: str, size: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
@@ -103,7 +110,8 @@ def ratios(values: np.ndarray, groups: Groups) -> np.ndarray:
 def adversarial(ell: int, rng: np.random.Generator, search: Search = Search()
                 ) -> tuple[float, np.ndarray]:
     """The worst OPT/welfare of Mechanism 1 the search finds at largest DAO ℓ, and its
-    values ``(ADVERSARY_GROUPS * ℓ,)`` (DAO j is the slice ``j*ℓ:(j+1)*ℓ``; 0 = absent).
+    values ``(ADVERSARY_GROUPS * ℓ,)`` (DAO j is the slice ``j*ℓ:(j+1)*ℓ``; 0 = absent):
+    the best of ``search.restarts`` climbs (a single climb can stall on a plateau).
 
     Each round proposes ``search.batch`` copies of the incumbent in which a random subset of
     values (from one value to a third of them) is multiplied by lognormal noise at one of
@@ -113,6 +121,12 @@ def adversarial(ell: int, rng: np.random.Generator, search: Search = Search()
     scipy's ``differential_evolution`` (vectorized, 20 × dimension population, 300
     generations) reached only 0.54 H_30 in a minute, this reaches > 0.99 H_30 in seconds.
     """
+    climbs = [_climb(ell, rng, search) for _ in range(search.restarts)]
+    return max(climbs, key=lambda climb: climb[0])
+
+
+def _climb(ell: int, rng: np.random.Generator, search: Search) -> tuple[float, np.ndarray]:
+    """One hill climb of ``adversarial``."""
     groups = Groups.from_sizes([ell] * ADVERSARY_GROUPS)
     width = ADVERSARY_GROUPS * ell
     start = rng.uniform(0.0, 1.0, (search.starts, width))
@@ -163,7 +177,7 @@ def run(*, seed: int | None = None, quick: bool = False) -> pd.DataFrame:
     for ell in ells:
         worst, values = adversarial(ell, rng, search)
         rows.append({"ell": ell, "sizes": "adversarial", "values": "local-search",
-                     "instances": search.starts + search.steps * search.batch,
+                     "instances": search.evaluated,
                      "max_ratio": worst, "h_ell": float(harmonic(ell)),
                      "instance": instance_json(values, ell)})
         for sizes in SIZE_MODELS:
@@ -219,7 +233,7 @@ def plot(frame: pd.DataFrame) -> Figure:
     fig.suptitle(f"Theorem 3.2: Mechanism 1 stays within $H_\\ell$; at ℓ = {int(end['ell'])} "
                  f"random sampling ({n:,} populations per point) reaches "
                  f"{end['random_of_bound']:.2f} $H_\\ell$, the adversarial search "
-                 f"{end['adversarial_of_bound']:.4f} $H_\\ell$")
+                 f"{end['adversarial_of_bound']:.6f} $H_\\ell$")
     return fig
 
 

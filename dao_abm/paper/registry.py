@@ -40,11 +40,14 @@ class Experiment:
 
 
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
-    Experiment("hl-bound", "Theorem 3.2: Mechanism 1 within H_ℓ of the optimum",
+    Experiment("hl-bound",
+               "Theorem 3.2: Mechanism 1 within H_ℓ; random sampling and an adversarial search",
                hl_bound.run, hl_bound.plot, hl_bound.key_numbers),
-    Experiment("theorem-3-4", "Theorem 3.4: the instance family where the ratio is H_{n−1}",
+    Experiment("theorem-3-4",
+               "Theorem 3.4: both instances of the proof; nothing truthful beats H_{n−1} − (n−1)δ",
                theorem_3_4.run, theorem_3_4.plot, theorem_3_4.key_numbers),
-    Experiment("appendix-a", "Appendix A: VCG + equal split is not truthful, learning cycles",
+    Experiment("appendix-a",
+               "Appendix A: VCG + equal split is not truthful; cycling depends on the tie policy",
                appendix_a.run, appendix_a.plot, appendix_a.key_numbers),
     Experiment("unit-demand", "Section 4.2: unit-demand members, truthful means factor n",
                unit_demand.run, unit_demand.plot, unit_demand.key_numbers),

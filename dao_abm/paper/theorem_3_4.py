@@ -174,8 +174,8 @@ def plot(frame: pd.DataFrame) -> Figure:
     left.grid(alpha=0.3)
     left.legend(fontsize="small", ncols=2)
     _threshold_panel(right, frame)
-    fig.suptitle("Theorem 3.4: on I1 or I2 every truthful, budget-balanced, equal-treatment "
-                 "mechanism has ratio $H_{n-1} - (n-1)\\delta$")
+    fig.suptitle("Theorem 3.4: on I1 or on I2 every truthful, budget-balanced, "
+                 "equal-treatment mechanism has ratio $\\geq H_{n-1} - (n-1)\\delta$")
     return fig
 
 
