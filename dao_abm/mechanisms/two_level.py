@@ -39,16 +39,23 @@ class TwoLevelMechanism:
         aggregation: name in ``AGGREGATIONS`` (member bids -> group bid).
         upper: name in ``UPPER_MECHANISMS`` (group bids -> lots, winners, prices).
         cost_sharing: name in ``COST_SHARING`` (price -> member access and payments).
+        reserve: the auctioneer's reserve price, one number for every lot or one per lot
+            (per item; one for the bundle under ``grand-bundle``). A lot whose highest group
+            bid is below its reserve goes unsold; a sold lot's price is at least the reserve
+            (second price: max(second-highest bid, reserve); first price: the winning bid).
+            Not offered with ``vcg`` (its unit-demand assignment has no per-lot reserve).
     """
 
     aggregation: str
     upper: str
     cost_sharing: str
+    reserve: float | tuple[float, ...] = 0.0
 
     def __post_init__(self) -> None:
         AGGREGATIONS[self.aggregation]
         UPPER_MECHANISMS[self.upper]
         COST_SHARING[self.cost_sharing]
+        check_reserve(self.reserve, self.upper)
 
     @property
     def name(self) -> str:
@@ -83,7 +90,11 @@ class TwoLevelMechanism:
         batch, n_lots, n = lot_bids.shape[:-2], lot_bids.shape[-2], lot_bids.shape[-1]
         lot = LotBids(np.ascontiguousarray(lot_bids).reshape(-1, n), groups)
         group_bids = AGGREGATIONS[self.aggregation](lot)
-        winner, price = upper.allocate(group_bids.reshape(-1, n_lots, groups.n_groups), valuation)
+        flat_group_bids = group_bids.reshape(-1, n_lots, groups.n_groups)
+        winner, price = upper.allocate(flat_group_bids, valuation)
+        if np.any(self.reserve):
+            winner, price = apply_reserve(flat_group_bids, winner, price,
+                                          reserve_per_lot(self.reserve, n_lots))
         winner, price = winner.reshape(-1), price.reshape(-1)
         access, payments = COST_SHARING[self.cost_sharing](lot, winner, price)
         shape = (*batch, n_lots)
@@ -96,6 +107,40 @@ class TwoLevelMechanism:
             access=access.reshape(*shape, n),
             lot_payments=payments.reshape(*shape, n),
         )
+
+
+def check_reserve(reserve: float | tuple[float, ...], upper: str) -> None:
+    """ValueError unless ``reserve`` is a finite number >= 0 or a non-empty tuple of them,
+    and the upper mechanism offers one."""
+    values = np.atleast_1d(np.asarray(reserve, dtype=np.float64))
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError("reserve must be a number or a non-empty list of numbers, one per lot")
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise ValueError(f"reserve must be finite and >= 0 (got {reserve!r})")
+    if upper == "vcg" and values.any():
+        raise ValueError("upper mechanism 'vcg' has no reserve price")
+
+
+def reserve_per_lot(reserve: float | tuple[float, ...], n_lots: int) -> np.ndarray:
+    """``(L,)`` the reserve of each lot (ValueError when a per-lot list has the wrong length)."""
+    values = np.atleast_1d(np.asarray(reserve, dtype=np.float64))
+    if values.size == 1:
+        return np.full(n_lots, values[0])
+    if values.size != n_lots:
+        raise ValueError(f"reserve has {values.size} entries, the auction has {n_lots} lots")
+    return values
+
+
+def apply_reserve(group_bids: np.ndarray, winner: np.ndarray, price: np.ndarray,
+                  reserve: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Impose a reserve on an upper mechanism's outcome: ``group_bids`` ``(R, L, k)``,
+    ``winner``/``price`` ``(R, L)``, ``reserve`` ``(L,)``. The winning group keeps the lot iff
+    its bid is at least the reserve (Myerson's reserve, applied lot by lot); it pays
+    max(price, reserve). Standard for first and second price per lot (Krishna, Auction
+    Theory, §2.5)."""
+    top = np.take_along_axis(group_bids, np.maximum(winner, 0)[..., None], axis=-1)[..., 0]
+    sold = (winner >= 0) & (top >= reserve)
+    return np.where(sold, winner, -1), np.where(sold, np.maximum(price, reserve), 0.0)
 
 
 def _validate(bids: np.ndarray, groups: Groups, valuation: str) -> None:

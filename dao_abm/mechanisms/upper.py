@@ -4,8 +4,9 @@ An upper mechanism sells *lots*: either one lot per item (``bundled = False``) o
 as one lot (``bundled = True``). ``allocate`` maps ``(R, L, k)`` group bids for the lots to
 the winner of each lot, ``(R, L)`` ints (-1 = unsold), and its price, ``(R, L)`` floats.
 
-Tie rule (everywhere): among equal highest group bids the lowest group index wins. With a
-single group the reserve price is 0, so the lot is sold to it at price 0.
+Tie rule (everywhere): among equal highest group bids the lowest group index wins. The
+rules here have no reserve price, so a single group gets the lot at price 0; a reserve is
+imposed on their outcome by ``TwoLevelMechanism.reserve`` (``two_level.apply_reserve``).
 """
 
 from __future__ import annotations
