@@ -150,8 +150,9 @@ def test_appendix_a_foil_is_truthful_for_unit_demand(frames) -> None:
 
 
 def test_appendix_a_cycling_depends_on_the_tie_policy(frames) -> None:
-    """Across 2 protocols × 3 seeds: with keep every mechanism settles (VCG + equal split on
-    a non-truthful equilibrium); with truthful VCG + equal split cycles in every run while
+    """Across 2 protocols × 3 seeds: with keep every mechanism stops moving, the truthful ones
+    on equilibria, VCG + equal split in some runs on a profile where Appendix A's deviation
+    still gains (ε = 0.01); with truthful VCG + equal split cycles in every run while
     the truthful mechanisms settle on truthful bids; with lowest every mechanism keeps
     moving, truthful ones included, and with random VCG + equal split never settles."""
     frame = frames["appendix-a"]
@@ -160,7 +161,12 @@ def test_appendix_a_cycling_depends_on_the_tie_policy(frames) -> None:
     assert set(runs["protocol"]) == set(appendix_a.PROTOCOLS) and len(appendix_a.PROTOCOLS) >= 2
     assert runs["seed"].nunique() >= 3
     by = runs.groupby(["tie_policy", "mechanism"])["verdict"]
-    assert (runs.loc[runs["tie_policy"] == "keep", "verdict"] == "settles").all()
+    keep = runs[runs["tie_policy"] == "keep"]
+    keep_vcg = keep["mechanism"] == "vcg-equal-split"
+    assert (keep.loc[~keep_vcg, "verdict"] == "settles").all()
+    # vcg-equal-split stops moving too, but ε (searched over breakpoints, beyond the
+    # members' grid) finds Appendix A's deviation in some runs: no equilibrium there.
+    assert set(keep.loc[keep_vcg, "verdict"]) == {"settles", "drifts"}
     truthful = runs[runs["tie_policy"] == "truthful"]
     vcg = truthful["mechanism"] == "vcg-equal-split"
     assert (truthful.loc[vcg, "verdict"] == "cycles").all()
