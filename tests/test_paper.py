@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from dao_abm.cli import main
 from dao_abm.cli.paper_cmd import write_atomic
+from dao_abm.equilibrium.closed_forms import closed_form
 from dao_abm.learning.ties import TIE_POLICIES
 from dao_abm.mechanisms import Groups, optimal_welfare, preset, welfare
 from dao_abm.model.population import build_population
@@ -25,6 +26,7 @@ from dao_abm.paper import (
     EXPERIMENTS,
     appendix_a,
     constitution,
+    equilibria,
     hl_bound,
     select,
     theorem_3_4,
@@ -205,6 +207,31 @@ def test_constitution_matches_a_direct_engine_computation(frames) -> None:
     for _, part in members.groupby("mechanism"):
         assert part["value"].iloc[0] == 0.0 and part["value"].iloc[-1] == pytest.approx(1.0)
         assert (np.diff(part["value"]) >= -1e-12).all()  # a Lorenz curve
+
+
+@pytest.mark.parametrize("name", ["bne-first-price", "bne-reserve", "bne-all-pay"])
+def test_bne_experiments_meet_the_targets_even_quick(frames, name: str) -> None:
+    """Quick (SODA's 64-point grids, n = 2, 3): every n within the issue's targets (L2 <=
+    0.01, relative utility loss <= 0.002), the curve is the closed form's (but at the
+    reserve itself, where taking no part and bidding r are worth the same), and the run is
+    seeded."""
+    frame = frames[name]
+    assert list(frame.columns) == equilibria.COLUMNS
+    table = EXPERIMENTS[name].key_numbers(frame)
+    assert table["n"].tolist() == list(equilibria.QUICK_NS)
+    assert (table["l2_to_bne"] <= 0.01).all()
+    assert (table["relative_utility_loss"] <= 0.002).all()
+    assert (table["learn_seconds"] < 30).all()
+    for n, part in frame.groupby("n"):
+        reserve = part["reserve"].iloc[0]
+        expected = closed_form(part["auction"].iloc[0], "uniform", reserve).bid(
+            part["value"].to_numpy(), n, reserve)
+        assert np.allclose(part["equilibrium_bid"], expected)
+        off = part["value"].to_numpy() != reserve
+        assert np.abs(part["learned_bid"] - expected)[off].max() < 0.05
+    timing = ["learn_seconds", "metric_seconds"]
+    again = EXPERIMENTS[name].run(seed=None, quick=True)
+    pd.testing.assert_frame_equal(frame.drop(columns=timing), again.drop(columns=timing))
 
 
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
