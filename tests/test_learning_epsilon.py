@@ -113,7 +113,7 @@ def test_kinds():
     assert epsilon_kind(Market("vcg-equal-split", groups, "unit-demand"), 2) == (
         "lower-bound: grid of 56 candidates per item, one item at a time")
     first = Market(TwoLevelMechanism("wtp", "first-price", "max-equal-split"), groups)
-    assert epsilon_kind(first, 1) == "lower-bound: grid of 56 candidates per item"
+    assert epsilon_kind(first, 1) == "lower-bound: grid of 72 candidates per item"
     assert epsilon_kind(first, 2, samples=256, shading_grid=42) == (
         "lower-bound: grid of 42 shading factors, joint over 2 items, mean utility over 256 "
         "sampled value profiles")
@@ -165,15 +165,32 @@ def test_exact_epsilon_equals_brute_force(inst, data):
 @settings(max_examples=40, deadline=None)
 @given(inst=single_instances, data=st.data())
 def test_lower_bound_beats_the_value_grid(inst, data):
-    """Where epsilon is a lower bound, it is at least the value grid's."""
+    """Where epsilon is a lower bound, it is at least the value grid's; where the outcome is
+    decided by the competitor's bid alone (``max`` aggregation, equal split among all), it
+    is also at least the best bid of a fine grid on the engine."""
     values = np.array(data.draw(st.lists(st.integers(0, 80), min_size=inst.groups.n_members,
                                          max_size=inst.groups.n_members)), dtype=float) / 4
-    for mech in (TwoLevelMechanism("wtp", "first-price", "max-equal-split"),
-                 TwoLevelMechanism("max", "second-price", "equal-split-all")):
+    for mech, brute in ((TwoLevelMechanism("wtp", "first-price", "max-equal-split"), False),
+                        (TwoLevelMechanism("max", "second-price", "equal-split-all"), True),
+                        (TwoLevelMechanism("sum", "second-price", "max-equal-split"), False)):
         market = Market(mech, inst.groups)
         eps = fixed_value_epsilon(market, values, inst.bids, grid=GRID)
         assert eps.kind.startswith("lower-bound")
         assert (eps.gain >= grid_gain(market, values, inst.bids) - 1e-12).all()
+        if brute:
+            assert (eps.gain >= brute_force_single(market, values, inst.bids) - 1e-9).all()
+
+
+def test_first_price_equal_share_of_the_own_bid():
+    """WTP, first price, max-equal-split; one DAO alone (price = its own WTP). Member 0 bids
+    0.25, member 1 (value 2.75) bids 0 and gets nothing. Bidding 0.125 = 0.25 / 2 keeps the
+    WTP at 0.25 and splits it: 2.75 - 0.125 = 2.625. The level L / s with L the DAO's own
+    bid finds it; multiples of the value (step 0.103) pay more."""
+    market = Market(TwoLevelMechanism("wtp", "first-price", "max-equal-split"),
+                    Groups.from_sizes([2]))
+    values, bids = np.array([0.0, 2.75]), np.array([0.25, 0.0])
+    assert grid_gain(market, values, bids)[1] < 2.6
+    assert fixed_value_epsilon(market, values, bids, grid=GRID).gain[1] == pytest.approx(2.625)
 
 
 @settings(max_examples=20, deadline=None)

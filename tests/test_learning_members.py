@@ -204,12 +204,14 @@ def small(name: str, *overrides: str):
                           *overrides])
 
 
-@pytest.mark.parametrize("preset", ["crowdfund", "dao-vickrey"])
-def test_epsilon_rounds_change_only_the_metrics(preset):
-    """epsilon_every = 5 leaves every strategy as epsilon_every = 1 does; gains (grid
-    rules) and outcome_truthful_share are measured on rounds 1, 6, 11, ... only."""
+@pytest.mark.parametrize(("preset", "tie"), [("crowdfund", "keep"), ("dao-vickrey", "keep"),
+                                           ("crowdfund", "random")])
+def test_epsilon_rounds_change_only_the_metrics(preset, tie):
+    """epsilon_every = 5 leaves every strategy as epsilon_every = 1 does (random tie
+    breaking included: epsilon is measured apart from the rule); gains (grid rules) and
+    outcome_truthful_share are measured on rounds 1, 6, 11, ... only."""
     base = ["learning.protocol=inertia", "learning.fraction=0.2",
-            f"mechanism.preset={preset}"]
+            f"mechanism.preset={preset}", f"learning.tie_policy='{tie}'"]
     every = run_model(small("default", *base)).metrics
     sparse = run_model(small("default", *base, "metrics.epsilon_every=5")).metrics
     measured = (sparse["round"] - 1) % 5 == 0

@@ -19,7 +19,12 @@ could never bid on it. So a member's candidates for one lot are
   engine's own order of addition (``smallest_winning_share``), where before/after are the
   sums of the member's DAO-mates' bids, and the float above it (proportional shares grant
   access only to a bid > 0, so where the DAO wins at 0 the best bid is the smallest
-  positive one).
+  positive one);
+- where no closed form decides the outcome (the engine's sub-markets: other cost-sharing
+  rules, first price), the levels L / s for s = 1..8 of L = p and L = the member's own DAO's
+  bid: the bid that makes an equal share of s members reach the price (under first price
+  the DAO's own bid is the price). These are a sample of the outcome's breakpoints, which
+  is why epsilon is a lower bound there.
 
 For a bundled upper mechanism the breakpoints are levels X of the member's bundle bid (the
 sum of its item bids, additive, or their maximum, unit-demand); ``bundle_to_items`` turns
@@ -39,13 +44,16 @@ from dao_abm.mechanisms.lot_bids import LotBids
 
 #: Points of the absolute range [0, grid_max · largest value] in every member's candidates.
 ABSOLUTE_POINTS = 9
+#: Split sizes s of the levels L / s offered where no closed form decides (module docstring).
+SPLITS = np.arange(1, 9)
 #: Most halvings of ``smallest_winning_share`` (float64 has 2^63 nonnegative bit patterns).
 _BISECTIONS = 64
 
 
 def n_breakpoints(market: Market) -> int:
     """B, the number of breakpoints ``lot_breakpoints`` gives each member."""
-    return {"wtp": 5, "sum": 6}.get(market.mechanism.aggregation, 3)
+    base = {"wtp": 5, "sum": 6}.get(market.mechanism.aggregation, 3)
+    return base + (2 * SPLITS.size if market.kernel == "sub-market" else 0)
 
 
 def lot_breakpoints(market: Market, lot_bids: np.ndarray) -> np.ndarray:
@@ -60,7 +68,8 @@ def lot_breakpoints(market: Market, lot_bids: np.ndarray) -> np.ndarray:
     """
     groups = market.groups
     aggregation = market.mechanism.aggregation
-    p, tie_win = competition(AGGREGATIONS[aggregation](LotBids(lot_bids, groups)))
+    group_bids = AGGREGATIONS[aggregation](LotBids(lot_bids, groups))
+    p, tie_win = competition(group_bids)
     p_i = p[:, groups.labels]
     points = [p_i, np.nextafter(p_i, np.inf), below(p_i)]
     if aggregation == "wtp":
@@ -69,6 +78,10 @@ def lot_breakpoints(market: Market, lot_bids: np.ndarray) -> np.ndarray:
     elif aggregation == "sum":
         x = smallest_winning_share(lot_bids, market, p_i, tie_win[:, groups.labels])
         points += [x, below(x), np.nextafter(x, np.inf)]  # > 0: proportional access
+    if market.kernel == "sub-market":  # equal shares of the competitor's or the own DAO's bid
+        own = group_bids[:, groups.labels]
+        points += [p_i[..., None] / SPLITS, own[..., None] / SPLITS]
+        return np.concatenate([np.stack(points[:-2], axis=-1), *points[-2:]], axis=-1)
     return np.stack(points, axis=-1)
 
 
@@ -81,33 +94,36 @@ def smallest_winning_share(
     ``closed_forms.sum_outcome``. Found by bisection on the bits of x (floats >= 0 are
     ordered as their int64 bits), which converges in as many steps as the sum has bits
     more than x. ``p``, ``tie_win``: ``(R, n)`` each member's competition."""
-    before, after = partial_sums(lot_bids, market.groups)
+    before, after = (a.ravel() for a in partial_sums(lot_bids, market.groups))
+    p, tie_win = p.ravel(), tie_win.ravel()
 
-    def wins(x: np.ndarray) -> np.ndarray:
-        bid = (before + x) + after
-        return (bid > p) | ((bid == p) & tie_win)
+    def wins(x: np.ndarray, at: np.ndarray) -> np.ndarray:
+        bid = (before[at] + x) + after[at]
+        return (bid > p[at]) | ((bid == p[at]) & tie_win[at])
 
-    guess = np.maximum((p - before) - after, 0.0)
-    slack = 4 * np.spacing(np.maximum(p, before + after))
+    found = np.zeros(p.size)
+    at = np.flatnonzero(~wins(0.0, slice(None)))  # the others win at 0
+    guess = np.maximum((p[at] - before[at]) - after[at], 0.0)
+    slack = 4 * np.spacing(np.maximum(p[at], before[at] + after[at]))
     hi = guess + slack
     for _ in range(_BISECTIONS):  # grow hi until it wins (at most a few doublings)
-        short = ~wins(hi)
+        short = ~wins(hi, at)
         if not short.any():
             break
         hi = np.where(short, 2 * hi + slack, hi)
     lo = np.maximum(guess - slack, 0.0)
-    lo = np.where(wins(lo), 0.0, lo)  # lo loses, or is 0
+    lo = np.where(wins(lo, at), 0.0, lo)  # lo loses (0 does)
     lo_bits, hi_bits = lo.view(np.int64), hi.view(np.int64)
-    for _ in range(_BISECTIONS):
-        open_ = hi_bits - lo_bits > 1
-        if not open_.any():
+    open_ = np.flatnonzero(hi_bits - lo_bits > 1)
+    for _ in range(_BISECTIONS):  # only the entries still open
+        if not open_.size:
             break
-        mid = lo_bits + (hi_bits - lo_bits) // 2
-        ok = wins(mid.view(np.float64))
-        hi_bits = np.where(open_ & ok, mid, hi_bits)
-        lo_bits = np.where(open_ & ~ok, mid, lo_bits)
-    found = hi_bits.view(np.float64)
-    return np.where(wins(np.zeros_like(found)), 0.0, found)
+        mid = lo_bits[open_] + (hi_bits[open_] - lo_bits[open_]) // 2
+        ok = wins(mid.view(np.float64), at[open_])
+        hi_bits[open_[ok]], lo_bits[open_[~ok]] = mid[ok], mid[~ok]
+        open_ = open_[hi_bits[open_] - lo_bits[open_] > 1]
+    found[at] = hi_bits.view(np.float64)
+    return found.reshape(lot_bids.shape)
 
 
 def below(x: np.ndarray) -> np.ndarray:
@@ -116,7 +132,8 @@ def below(x: np.ndarray) -> np.ndarray:
 
 
 def member_candidates(
-    market: Market, values: np.ndarray, bids: np.ndarray, grid, grid_max: float
+    market: Market, values: np.ndarray, bids: np.ndarray, grid, grid_max: float, *,
+    breakpoints_only: bool = False,
 ) -> np.ndarray:
     """``(n, m, K)`` each member's candidate bids per item (module docstring).
 
@@ -124,17 +141,22 @@ def member_candidates(
         values, bids: ``(n, m)`` fixed values and current bids (``with_items``).
         grid: the relative grid (None: ``DEFAULT_GRID``); grid_max: the absolute range's
             top as a multiple of the largest value.
+        breakpoints_only: only 0, the current bid and the breakpoints (K = B + 2): all an
+            exact epsilon needs (``epsilon.is_exact``).
     """
-    relative = values[..., None] * relative_grid(grid)
-    top = grid_max * float(values.max(initial=0.0))
-    absolute = np.broadcast_to(np.linspace(0.0, top, ABSOLUTE_POINTS), (*values.shape,
-                                                                      ABSOLUTE_POINTS))
     if market.upper.bundled:
         level = lot_breakpoints(market, bundle_bids(market, bids)[None])[0]  # (n, B)
         points = bundle_to_items(market, bids, level)
     else:
         points = np.moveaxis(lot_breakpoints(market, np.ascontiguousarray(bids.T)), 0, 1)
-    return np.concatenate([relative, absolute, bids[..., None], points], axis=-1)
+    fixed = [np.zeros((*bids.shape, 1)), bids[..., None], points]
+    if breakpoints_only:
+        return np.concatenate(fixed, axis=-1)
+    relative = values[..., None] * relative_grid(grid)
+    top = grid_max * float(values.max(initial=0.0))
+    absolute = np.broadcast_to(np.linspace(0.0, top, ABSOLUTE_POINTS), (*values.shape,
+                                                                      ABSOLUTE_POINTS))
+    return np.concatenate([relative, absolute, *fixed[1:]], axis=-1)
 
 
 def bundle_bids(market: Market, bids: np.ndarray) -> np.ndarray:

@@ -132,10 +132,11 @@ def fixed_value_epsilon(market: Market, values, bids, *, grid=None,
                                        tie_policy="keep", rng=np.random.default_rng(0))
         return Epsilon(revision.gain, kind)
     current = market.utilities(values, bids)
+    exact = is_exact(market, m)  # then 0, the current bid and the breakpoints suffice
     if market.upper.bundled and m > 1:
-        best = _bundled_best(market, v, b, grid, grid_max)
+        best = _bundled_best(market, v, b, grid, grid_max, exact)
         return Epsilon(np.maximum(best - current, 0.0), kind)
-    cand = member_candidates(market, v, b, grid, grid_max)
+    cand = member_candidates(market, v, b, grid, grid_max, breakpoints_only=exact)
     if market.separable(m):
         if market.valuation == "single":
             utils = deviation_utilities(market, v[:, 0], b[:, 0], cand[:, 0])[:, None, :]
@@ -149,19 +150,19 @@ def fixed_value_epsilon(market: Market, values, bids, *, grid=None,
     return Epsilon(np.maximum(utils.max(axis=(-2, -1)) - current, 0.0), kind)
 
 
-def _bundled_best(market: Market, v: np.ndarray, b: np.ndarray, grid, grid_max: float
-                  ) -> np.ndarray:
-    """``(n,)`` best utility over bundle-bid levels X: the worth's multiples, the absolute
-    range, the current bundle bid and the bundle lot's breakpoints."""
+def _bundled_best(market: Market, v: np.ndarray, b: np.ndarray, grid, grid_max: float,
+                  exact: bool) -> np.ndarray:
+    """``(n,)`` best utility over bundle-bid levels X: 0, the current bundle bid and the
+    bundle lot's breakpoints, and unless ``exact`` the worth's multiples and the absolute
+    range."""
     mine = bundle_bids(market, b)
     worth = bundle_bids(market, v)
-    top = grid_max * float(worth.max(initial=0.0))
-    levels = np.concatenate([
-        worth[:, None] * relative_grid(grid),
-        np.broadcast_to(np.linspace(0.0, top, ABSOLUTE_POINTS), (worth.size, ABSOLUTE_POINTS)),
-        mine[:, None],
-        lot_breakpoints(market, mine[None])[0],
-    ], axis=1)
+    levels = [np.zeros((worth.size, 1)), mine[:, None], lot_breakpoints(market, mine[None])[0]]
+    if not exact:
+        top = grid_max * float(worth.max(initial=0.0))
+        levels += [worth[:, None] * relative_grid(grid), np.broadcast_to(
+            np.linspace(0.0, top, ABSOLUTE_POINTS), (worth.size, ABSOLUTE_POINTS))]
+    levels = np.concatenate(levels, axis=1)
     acc, pay = lot_outcome(market, mine[None], levels[None])
     return (np.where(acc[0], worth[:, None], 0.0) - pay[0]).max(axis=1)
 

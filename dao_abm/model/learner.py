@@ -15,7 +15,9 @@ every round.
 With fixed values, an epsilon round measures every member's gain with
 ``learning.epsilon.fixed_value_epsilon`` (exact where it is, else the best of the grid,
 an absolute range and the breakpoints of the member's outcome: a lower bound), not with
-the learning rule's grid; with redrawn values it is the rule's gain on its shading grid.
+the learning rule's grid, whose rule then evaluates only the revising members in every
+round (so ``epsilon_every`` never changes what members learn, even under random tie
+breaking); with redrawn values it is the rule's gain on its shading grid.
 ``Learner.epsilon_kind`` says which (written to summary.json and run.json).
 """
 
@@ -98,10 +100,13 @@ class Learner:
         evaluated on epsilon rounds only (see the module docstring)."""
         data = self.population.draw(rng, size=self.spec.samples) if self.redraw else values
         self.epsilon_round = round_index % self.epsilon_every == 0
-        members = None if self.epsilon_round else np.flatnonzero(mask)
+        rule_measures = self.redraw or (self.spec.rule == "best-response" and self._exact)
+        # With fixed values epsilon is measured apart (``epsilon``), so the rule evaluates
+        # only the revisers every round and measuring never changes what members learn.
+        members = None if self.epsilon_round and rule_measures else np.flatnonzero(mask)
         revision = self.rule.step(self.market, data, strategies, revising=mask, rng=rng,
                                   members=members)
-        if self.redraw or (self.spec.rule == "best-response" and self._exact):
+        if rule_measures:
             return revision  # the rule's gain is the epsilon (shading grid, or exact)
         gain = (self.epsilon(data, strategies) if self.epsilon_round
                 else np.full(self.market.n_members, np.nan) if self._exact else revision.gain)
