@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from dao_abm.errors import DaoAbmError
 from dao_abm.paper import (
     appendix_a,
+    banchio_skrzypacz,
     constitution,
     constitution_plot,
     hl_bound,
@@ -53,6 +54,9 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                unit_demand.run, unit_demand.plot, unit_demand.key_numbers),
     Experiment("constitution", "ConstitutionDAO: the crowdfund against Mechanism 1",
                constitution.run, constitution_plot.plot, constitution.key_numbers),
+    Experiment("banchio-skrzypacz",
+               "Banchio & Skrzypacz (2022): Q-learners collude under first price, not second",
+               banchio_skrzypacz.run, banchio_skrzypacz.plot, banchio_skrzypacz.key_numbers),
 )}
 
 
