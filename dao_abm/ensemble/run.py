@@ -66,9 +66,10 @@ def stream_run(scenario: Scenario, folder: Path, *, progress: bool = False) -> R
     else:
         summary = stats.summary()
         result = RunResult(scenario, first, None, None, None, summary, seconds)
-    summary |= {"rounds_played": ensemble.rounds_done, "interrupted": interrupted}
+    extra = {"epsilon_kind": first.learner.epsilon_kind} if hasattr(first, "learner") else {}
+    summary |= {"rounds_played": ensemble.rounds_done, "interrupted": interrupted} | extra
     (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    meta = run_meta(scenario, seconds, interrupted=interrupted)
+    meta = run_meta(scenario, seconds, interrupted=interrupted, **extra)
     (folder / "run.json").write_text(json.dumps(meta, indent=2) + "\n")
     if scenario.output.figures and stream.written("metrics.csv"):
         if single:
