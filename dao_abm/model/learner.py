@@ -1,9 +1,10 @@
 """The bridge between a scenario's learning table and the Mesa-free learning package.
 
 Strategies are bids when values are fixed, and shading factors alpha (bid = alpha · value)
-when values are redrawn every round; in the latter case every revision averages utilities
-over ``learning.samples`` value profiles drawn afresh and shared by all members (common
-random numbers).
+when values are redrawn every round. What a rule learns from is its feedback mode
+(``learning/feedback.py``): with redrawn values, ``expected`` averages utilities over
+``learning.samples`` value profiles drawn afresh and shared by all members (common random
+numbers); ``full`` and ``bandit`` see this round's values only.
 
 Epsilon is measured every ``metrics.epsilon_every`` rounds (round_index % epsilon_every ==
 0, the "epsilon rounds"). In the other rounds a grid rule evaluates only the revising
@@ -28,6 +29,7 @@ from dao_abm.mechanisms import Groups, TwoLevelMechanism
 from dao_abm.model import metrics as m
 from dao_abm.model.population import Population
 from dao_abm.scenario import Scenario
+from dao_abm.scenario.checks import scenario_grid
 
 
 class Learner:
@@ -39,9 +41,10 @@ class Learner:
         self.redraw = scenario.values.redraw
         self.population = population
         self.market = Market(mechanism, groups, scenario.population.valuation)
-        self.grid = np.union1d(np.linspace(0.0, self.spec.grid_max, self.spec.grid_points),
-                               [1.0])
-        self.rule = _make_rule(self.spec)
+        self.grid = scenario_grid(scenario)
+        self.rule = LEARNING_RULES[self.spec.rule](
+            self.spec.params, feedback=self.spec.feedback or None,
+            tie_policy=self.spec.tie_policy)
         self.n_items = population.n_items if population.item_axis else 1
         self.epsilon_every = scenario.metrics.epsilon_every
         self.epsilon_round = True  # whether the last revision measured every member
@@ -52,7 +55,7 @@ class Learner:
 
     def _rule_grid(self) -> np.ndarray | None:
         """None lets fixed-value best responses be exact where the market allows it."""
-        if self.spec.rule == "best-response" and self._exact:
+        if self.rule.exact and self._exact:
             return None
         return self.grid
 
@@ -85,12 +88,15 @@ class Learner:
                rng: np.random.Generator, round_index: int = 0) -> Revision:
         """One revision step of the rule for the members in ``mask``; every member is
         evaluated on epsilon rounds only (see the module docstring)."""
-        data = self.population.draw(rng, size=self.spec.samples) if self.redraw else values
+        data = values
+        if self.redraw:
+            data = (self.population.draw(rng, size=self.spec.samples)
+                    if self.rule.mode == "expected" else values[None])
         self.epsilon_round = round_index % self.epsilon_every == 0
         members = None if self.epsilon_round else np.flatnonzero(mask)
         revision = self.rule.step(self.market, data, strategies, revising=mask, rng=rng,
                                   members=members)
-        if self.spec.rule != "best-response" and self._exact:
+        if not self.rule.exact and self._exact:
             # Grid rules report a grid-based gain; dao-vickrey has the exact one in closed form.
             gain = (self._epsilon(data, strategies, rng) if self.epsilon_round
                     else np.full(self.market.n_members, np.nan))
@@ -117,14 +123,3 @@ class Learner:
         if not self.epsilon_round:
             return row | dict.fromkeys(m.OWN_BID_COLUMNS, float("nan"))
         return row | m.own_bid_metrics(self.market, values, bids, utility)
-
-
-def _make_rule(spec):
-    cls = LEARNING_RULES[spec.rule]
-    if spec.rule == "best-response":
-        return cls(tie_policy=spec.tie_policy)
-    if spec.rule == "logit":
-        return cls(temperature=spec.temperature)
-    if spec.rule == "hedge":
-        return cls(eta=spec.learning_rate)
-    return cls(alpha=spec.learning_rate, gamma=spec.discount, epsilon=spec.exploration)
