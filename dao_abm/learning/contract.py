@@ -98,6 +98,8 @@ class Rule:
         feedback: one of the rule's ``feedback`` modes (its first when None).
         tie_policy: among equally good options, for rules that best-respond
             (``ties.TIE_POLICIES``).
+        cap: the largest bid as a multiple of the value for answers off the grid (the exact
+            best response, ``exact.py``); None: unbounded. A grid is bounded by its own top.
     """
 
     name: ClassVar[str]
@@ -108,7 +110,8 @@ class Rule:
     exact: ClassVar[bool] = False
 
     def __init__(self, params: Any = None, *, feedback: str | None = None,
-                 tie_policy: str = "keep", **overrides: Any) -> None:
+                 tie_policy: str = "keep", cap: float | None = None,
+                 **overrides: Any) -> None:
         params = self.Params() if params is None else params
         if not isinstance(params, self.Params):
             raise TypeError(f"{self.name}: params must be {self.Params.__qualname__}")
@@ -119,11 +122,13 @@ class Rule:
                              f"{', '.join(self.feedback)} feedback, not {mode!r}")
         self.mode = mode
         self.tie_policy = check_tie_policy(tie_policy)
+        self.cap = cap
         self.grid = None
 
     def clone(self) -> Rule:
-        """A fresh rule with the same parameters, feedback and tie policy."""
-        return type(self)(self.params, feedback=self.mode, tie_policy=self.tie_policy)
+        """A fresh rule with the same parameters, feedback, tie policy and cap."""
+        return type(self)(self.params, feedback=self.mode, tie_policy=self.tie_policy,
+                          cap=self.cap)
 
     def reset(self, n_members: int, n_items: int, *, grid=None,
               rng: np.random.Generator) -> None:

@@ -69,6 +69,11 @@ class Grid:
         return np.sort(np.concatenate([values[..., None], bids], axis=-1), axis=-1)
 
     @property
+    def cap(self) -> float | None:
+        """The largest bid as a multiple of the value (a relative grid's top), or None."""
+        return float(self.factors().max()) if self.relative else None
+
+    @property
     def size(self) -> int:
         """K, the number of candidates per member and item."""
         if self.relative:

@@ -44,7 +44,7 @@ class Learner:
         self.grid = scenario_grid(scenario)
         self.rule = LEARNING_RULES[self.spec.rule](
             self.spec.params, feedback=self.spec.feedback or None,
-            tie_policy=self.spec.tie_policy)
+            tie_policy=self.spec.tie_policy, cap=self.grid.cap)
         self.n_items = population.n_items if population.item_axis else 1
         self.epsilon_every = scenario.metrics.epsilon_every
         self.epsilon_round = True  # whether the last revision measured every member
@@ -64,13 +64,14 @@ class Learner:
         self.market = Market(self.market.mechanism, groups, self.market.valuation)
 
     def initial(self, values: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
-        """Initial strategies (see ``learning.initial``)."""
+        """Initial strategies (see ``learning.initial``), within [0, cap] times the value
+        like every later strategy (the cap: a relative grid's top, ``Grid.cap``)."""
         if self.spec.initial == "truthful":
             alpha = np.ones(values.shape)
         elif self.spec.initial == "shaded":
             alpha = np.full(values.shape, self.spec.initial_alpha)
         else:
-            alpha = rng.uniform(0.2, 1.5, size=values.shape)
+            alpha = rng.uniform(0.2, min(1.5, self.grid.cap or 1.5), size=values.shape)
         n = values.shape[0]
         self.rule.reset(n, self.n_items, grid=self._rule_grid(), rng=rng)
         return alpha if self.redraw else alpha * values

@@ -91,6 +91,10 @@ def _check_learning(s: Scenario) -> None:
     if spec.grid_scale == "absolute" and s.values.redraw:
         raise DaoAbmError("learning.grid_scale: 'absolute' bids need values.redraw = false "
                           "(with redrawn values members learn shading factors)")
+    cap = scenario_grid(s).cap
+    if spec.initial == "shaded" and cap is not None and spec.initial_alpha > cap:
+        raise DaoAbmError(f"learning.initial_alpha: must be <= {cap}, the largest point of the "
+                          "relative grid (no bid exceeds it times the value)")
 
 
 def scenario_grid(s: Scenario) -> Grid:

@@ -125,7 +125,7 @@ class LearningSpec:
     tie_policy: str = spec("keep", "choice among equally good strategies",
                            choices=("keep", "truthful", "lowest", "random"))
     initial: str = spec("random", "initial strategies: truthful, random (uniform shading in "
-                                  "[0.2, 1.5]) or shaded (alpha = initial_alpha)",
+                                  "[0.2, min(1.5, the cap)]) or shaded (alpha = initial_alpha)",
                         choices=("truthful", "random", "shaded"))
     initial_alpha: float = spec(0.5, "initial shading factor for initial = 'shaded'", min=0.0)
     grid_scale: str = spec("relative", "grid-based rules' candidates: multiples of the "
@@ -134,7 +134,9 @@ class LearningSpec:
     grid: list = spec([], "the candidate points (e.g. [0.05, 0.10, 0.95]); empty: evenly "
                           "spaced from grid_low to grid_high", items=float)
     grid_low: float = spec(0.0, "smallest candidate point", min=0.0)
-    grid_high: float = spec(1.5, "largest candidate point", gt=0.0)
+    grid_high: float = spec(1.5, "largest candidate point; with a relative grid the largest "
+                                 "point is also the cap on every bid: no strategy exceeds it "
+                                 "times the value", gt=0.0)
     grid_points: int = spec(41, "number of evenly spaced candidate points", min=2)
     grid_value: bool = spec(True, "also offer each member its value (truthful bidding)")
     samples: int = spec(256, "expected feedback with values redrawn: value profiles per round",

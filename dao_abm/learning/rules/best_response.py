@@ -1,7 +1,8 @@
 """Myopic best response to the current profile: exact under Mechanism 1/2, else over the grid.
 
 Feedback: ``expected`` (default; fixed values, or the mean over sampled value profiles) or
-``full`` (this round's values). Ties among best responses follow ``learning.tie_policy``.
+``full`` (this round's values). Ties among best responses follow ``learning.tie_policy``;
+the exact answer stays below the rule's ``cap`` times the value (``exact.py``).
 """
 
 from __future__ import annotations
@@ -39,4 +40,4 @@ class BestResponse(Rule):
             )
         return best_response(market, values_or_samples, strategies, revising=revising,
                              grid=self.grid, tie_policy=self.tie_policy, rng=rng,
-                             members=members)
+                             members=members, grid_max=self.cap)
