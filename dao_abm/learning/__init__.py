@@ -9,7 +9,8 @@ Pure functions and small classes; every random draw comes from the ``rng`` keywo
 Learning: ``contract`` (the ``Rule`` contract, ``LEARNING_RULES`` and ``register_rule``),
 ``rules/`` (one file per rule), ``feedback`` (bandit, full, expected), ``grids`` (candidate
 strategies), ``choice`` (softmax and ε-greedy draws), ``regret``, ``revision``, ``ties``,
-``protocols`` (who revises), ``dynamics`` (the Mesa-free loop).
+``protocols`` (who revises), ``dynamics`` (the Mesa-free loop); ``breakpoints`` and
+``epsilon`` (the equilibrium gain, and its kind).
 Deviation oracles ("what does member i get if it alone bids x?"): ``market``, ``critical``
 and ``slots`` (Mechanism 1's critical bids), ``deviation``, ``payoffs``, ``best_response``
 and ``exact``. Grid rules take ``members=`` to evaluate only some members (the revising ones).
@@ -28,6 +29,7 @@ from dao_abm.learning.contract import (
 from dao_abm.learning.critical import critical_bids
 from dao_abm.learning.deviation import deviation_utilities
 from dao_abm.learning.dynamics import State, dynamics
+from dao_abm.learning.epsilon import Epsilon, epsilon_kind, fixed_value_epsilon
 from dao_abm.learning.feedback import FEEDBACK, Feedback, observe
 from dao_abm.learning.grids import GRID_SCALES, Grid
 from dao_abm.learning.market import Market
@@ -51,6 +53,7 @@ __all__ = [
     "PROTOCOLS",
     "TIE_POLICIES",
     "BestResponse",
+    "Epsilon",
     "Exp3",
     "ExternalRegret",
     "Feedback",
@@ -71,6 +74,8 @@ __all__ = [
     "critical_bids",
     "deviation_utilities",
     "dynamics",
+    "epsilon_kind",
+    "fixed_value_epsilon",
     "observe",
     "param",
     "payoffs",
