@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from dao_abm.errors import DaoAbmError
 from dao_abm.paper import (
     appendix_a,
+    banchio_skrzypacz,
     constitution,
     constitution_plot,
     equilibria,
@@ -62,6 +63,9 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                equilibria.run_reserve, equilibria.plot, equilibria.key_numbers),
     Experiment("bne-all-pay", "All-pay: the learned equilibrium against the closed form",
                equilibria.run_all_pay, equilibria.plot, equilibria.key_numbers),
+    Experiment("banchio-skrzypacz",
+               "Banchio & Skrzypacz (2022): Q-learners collude under first price, not second",
+               banchio_skrzypacz.run, banchio_skrzypacz.plot, banchio_skrzypacz.key_numbers),
 )}
 
 
