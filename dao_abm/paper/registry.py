@@ -13,6 +13,7 @@ from dao_abm.paper import (
     appendix_a,
     constitution,
     constitution_plot,
+    dao_private_values,
     equilibria,
     hl_bound,
     theorem_3_4,
@@ -62,6 +63,9 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                equilibria.run_reserve, equilibria.plot, equilibria.key_numbers),
     Experiment("bne-all-pay", "All-pay: the learned equilibrium against the closed form",
                equilibria.run_all_pay, equilibria.plot, equilibria.key_numbers),
+    Experiment("dao-private-values",
+               "DAOs under private values: bid functions learned by DAO size, three mechanisms",
+               dao_private_values.run, dao_private_values.plot, dao_private_values.key_numbers),
 )}
 
 
