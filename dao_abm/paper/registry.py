@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from dao_abm.errors import DaoAbmError
 from dao_abm.paper import (
     appendix_a,
+    banchio_skrzypacz,
     constitution,
     constitution_plot,
     dao_private_values,
@@ -66,6 +67,9 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("dao-private-values",
                "DAOs under private values: bid functions learned by DAO size, three mechanisms",
                dao_private_values.run, dao_private_values.plot, dao_private_values.key_numbers),
+    Experiment("banchio-skrzypacz",
+               "Banchio & Skrzypacz (2022): Q-learners collude under first price, not second",
+               banchio_skrzypacz.run, banchio_skrzypacz.plot, banchio_skrzypacz.key_numbers),
 )}
 
 
