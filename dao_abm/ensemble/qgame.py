@@ -4,7 +4,14 @@ The setting of Banchio & Skrzypacz ("Artificial Intelligence and Auction Design"
 arXiv:2202.05947, §§2-4): n bidders with fixed values bid on an absolute grid every period;
 the highest bid wins (ties: a uniformly random tied bidder) and pays its own bid (first
 price) or the highest other bid (second price); the winner's reward is value - price, the
-others' 0. Every bidder keeps one Q-vector over the grid and, in period t = 0, 1, ...,
+others' 0. The same with bidders in groups (DAOs, ``groups``): a group's bid aggregates its
+members' bids (``wtp``: max_i i·b_(i), or ``sum``), the highest group bid wins (ties: a
+uniformly random tied group, as B&S; the engine's rule, lowest index, would favour group 0),
+pays its own bid (``first``) or the highest other group bid (``second``), and the winners
+share the price (``max-equal-split``: the t = max{i : i·b_(i) >= p} highest bidders pay p/t
+each; ``equal-split-all``: all k members pay p/k; ``proportional``: members with b > 0 pay
+b·(p/Σb)); a member with access gets value - payment. Groups of one are B&S's auction.
+Every bidder keeps one Q-vector over the grid and, in period t = 0, 1, ...,
 
 - plays its greedy action (the first maximizer of Q), except that with probability
   ε_t = ε₀·exp(-β·t) it explores: a uniformly random action of the grid (possibly the greedy
@@ -40,6 +47,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 PRICE_RULES = ("first", "second")
+AGGREGATIONS = ("wtp", "sum")
+SHARING = ("max-equal-split", "equal-split-all", "proportional")
 #: Spawn-key word for the Q-learning sessions (kept apart from the model's streams).
 _QGAME_KEY = 0x51
 
@@ -52,6 +61,9 @@ class QGame:
         values: ``(n,)`` bidders' fixed values.
         grid: ``(K,)`` the bids every bidder chooses among.
         price: "first" (the winner pays its bid) or "second" (the highest other bid).
+        groups: ``(n,)`` each bidder's group, 0..G-1 (default: everyone alone).
+        aggregation: "wtp" or "sum" (a group's bid from its members').
+        sharing: "max-equal-split", "equal-split-all" or "proportional".
         alpha: learning rate α in (0, 1].
         gamma: discount γ in [0, 1).
         epsilon: initial exploration probability ε₀ in [0, 1].
@@ -69,19 +81,36 @@ class QGame:
     decay: float = 0.0002
     q_init: str | float = "optimistic"
     window: int = 1000
+    groups: np.ndarray | None = None
+    aggregation: str = "wtp"
+    sharing: str = "max-equal-split"
     n_bidders: int = field(init=False)
+    order: np.ndarray = field(init=False, repr=False)
+    starts: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         values = np.asarray(self.values, dtype=np.float64).reshape(-1)
         grid = np.asarray(self.grid, dtype=np.float64).reshape(-1)
+        groups = (np.arange(values.size) if self.groups is None
+                  else np.asarray(self.groups, dtype=np.int64).reshape(-1))
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "grid", grid)
+        object.__setattr__(self, "groups", groups)
         object.__setattr__(self, "n_bidders", int(values.size))
-        if self.price not in PRICE_RULES:
-            raise ValueError(f"unknown price rule {self.price!r}; choose one of: "
-                             f"{', '.join(PRICE_RULES)}")
-        if values.size < 2 or grid.size < 2:
-            raise ValueError("need at least 2 bidders and 2 bids on the grid")
+        for name, value, allowed in (("price rule", self.price, PRICE_RULES),
+                                     ("aggregation", self.aggregation, AGGREGATIONS),
+                                     ("sharing", self.sharing, SHARING)):
+            if value not in allowed:
+                raise ValueError(f"unknown {name} {value!r}; choose one of: "
+                                 f"{', '.join(allowed)}")
+        sizes = np.bincount(groups) if groups.size == values.size and groups.min() >= 0 else []
+        if len(sizes) < 2 or (np.asarray(sizes) == 0).any():
+            raise ValueError("groups: one index 0..G-1 per bidder, every group used, G >= 2")
+        if grid.size < 2 or (grid < 0).any():
+            raise ValueError("need at least 2 nonnegative bids on the grid")
+        # members group by group (the kernels' layout): order[starts[j]:starts[j + 1]]
+        object.__setattr__(self, "order", np.argsort(groups, kind="stable"))
+        object.__setattr__(self, "starts", np.concatenate([[0], np.cumsum(sizes)]))
         if not (0 < self.alpha <= 1 and 0 <= self.gamma < 1 and 0 <= self.epsilon <= 1
                 and self.decay >= 0):
             raise ValueError("need 0 < alpha <= 1, 0 <= gamma < 1, 0 <= epsilon <= 1, "
@@ -217,22 +246,16 @@ def converged(state: QState, window: int) -> np.ndarray:
 
 def stage_gain(game: QGame, greedy: np.ndarray) -> np.ndarray:
     """``(S,)`` the largest gain any bidder has from a one-shot deviation against the greedy
-    profile, in expected stage payoff (ties split evenly): 0 at a stage-game Nash
+    profile, in expected stage reward (over tie-breaks): 0 at a stage-game Nash
     equilibrium."""
+    from dao_abm.ensemble.q_reference import expected_rewards
+
     bids = game.grid[greedy]  # (S, n)
-    s, n = bids.shape
-    gains = np.zeros((s, n))
-    for i in range(n):
-        others = np.delete(bids, i, axis=1)
-        now = _expected_payoff(game, bids[:, i], others, game.values[i])
-        options = _expected_payoff(game, game.grid[None, :], others[:, None, :], game.values[i])
-        gains[:, i] = options.max(axis=-1) - now
-    return gains.max(axis=1)
-
-
-def _expected_payoff(game: QGame, bid, others, value) -> np.ndarray:
-    top = others.max(axis=-1)
-    ties = (others == top[..., None]).sum(axis=-1) + 1
-    price = bid if game.price == "first" else top
-    win = np.where(bid > top, 1.0, np.where(bid == top, 1.0 / ties, 0.0))
-    return win * (value - price)
+    now = expected_rewards(game, bids)
+    gain = np.zeros(bids.shape)
+    for i in range(game.n_bidders):
+        for b in game.grid:
+            deviated = bids.copy()
+            deviated[:, i] = b
+            gain[:, i] = np.maximum(gain[:, i], expected_rewards(game, deviated)[:, i] - now[:, i])
+    return gain.max(axis=1)
