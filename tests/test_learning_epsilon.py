@@ -3,6 +3,8 @@ missed, joint deviations, and exactness against brute force on the engine."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,10 +13,15 @@ from hypothesis import strategies as st
 from dao_abm.learning import Market, epsilon_kind, fixed_value_epsilon
 from dao_abm.learning.breakpoints import below, member_candidates
 from dao_abm.learning.deviation import deviation_utilities
+from dao_abm.learning.epsilon import n_candidates
 from dao_abm.learning.payoffs import bid_payoffs
 from dao_abm.mechanisms import Groups, TwoLevelMechanism
+from dao_abm.model.model import DaoAuctionModel
+from dao_abm.scenario import load_scenario
+from dao_abm.scenario import mechanism_of as scenario_mechanism
 from tests.strategies import instances
 
+MODELS = Path(__file__).resolve().parent.parent / "models"
 #: The learner's default relative grid: 41 points of [0, 1.5] (step 0.0375), and 1.
 GRID = np.union1d(np.linspace(0.0, 1.5, 41), [1.0])
 
@@ -105,14 +112,57 @@ def test_joint_deviation_bundled_additive():
     assert eps.kind == "exact"
 
 
+def test_joint_deviation_vcg_unit_demand():
+    """VCG + equal split, unit demand, three singletons bidding A (3, 2), B (5, 4), C (0, 4).
+    The best assignment gives B item 1 and C item 2 (5 + 4); B pays its externality
+    (3 + 4) - 4 = 3 for a value of 1: utility -2. Dropping item 1 alone moves B to item 2
+    at price 4 (value 3): -1. Dropping both, B gets nothing: 0, a gain of 2 only the joint
+    search (full engine runs on the product of breakpoint candidates) finds."""
+    market = Market("vcg-equal-split", Groups.from_sizes([1, 1, 1]), "unit-demand")
+    values = np.array([[4.0, 2.0], [1.0, 3.0], [2.0, 2.0]])
+    bids = np.array([[3.0, 2.0], [5.0, 4.0], [0.0, 4.0]])
+    current = market.utilities(values, bids)
+    cand = member_candidates(market, values, bids, GRID, 1.5)
+    one = deviation_utilities(market, values, bids, cand).max(axis=(-2, -1))
+    assert current[1] == -2.0 and one[1] == pytest.approx(-1.0)
+    eps = fixed_value_epsilon(market, values, bids, grid=GRID)
+    assert eps.gain[1] == pytest.approx(2.0)
+    assert "joint over 2 items" in eps.kind
+
+
+def test_absolute_bid_grid_is_among_the_candidates():
+    """A rule on an absolute grid of bids (``learning.grid_scale = "absolute"``): epsilon
+    tries those bids too, and its kind counts them."""
+    market = Market(TwoLevelMechanism("max", "first-price", "max-equal-split"),
+                    Groups.from_sizes([1, 2]))
+    values, bids = np.array([[1.0], [0.6], [0.2]]), np.array([[0.0], [0.5], [0.1]])
+    points = np.array([0.05, 0.1, 0.55])
+    cand = member_candidates(market, values, bids, GRID, 1.5, bids_grid=points)
+    assert np.isin(points, cand).all() and not np.isin(
+        points, member_candidates(market, values, bids, GRID, 1.5)).all()
+    scenario = load_scenario(MODELS / "free_rider.toml", [
+        "population.n_members=40", "learning.grid_scale='absolute'",
+        "learning.grid=[0.05, 0.1, 0.55]", "mechanism.aggregation='max'"])
+    kind = DaoAuctionModel(scenario).learner.epsilon_kind
+    k = n_candidates(Market(scenario_mechanism(scenario), Groups.from_sizes([1])), None)
+    assert kind == f"lower-bound: grid of {k + 3} candidates per item"
+
+
 def test_kinds():
     groups = Groups.from_sizes([2, 1])
+    first = Market(TwoLevelMechanism("wtp", "first-price", "max-equal-split"), groups)
     assert epsilon_kind(Market("dao-vickrey", groups), 1) == "exact"
     assert epsilon_kind(Market("free-rider", groups, "additive"), 3) == "exact"
     assert epsilon_kind(Market("crowdfund", groups, "unit-demand"), 3) == "exact"
     assert epsilon_kind(Market("vcg-equal-split", groups, "unit-demand"), 2) == (
+        "lower-bound: grid of 56 candidates per item one item at a time, and joint over 2 "
+        "items on 0, the current bid, the value and the breakpoints (8 per item)")
+    assert epsilon_kind(Market("vcg-equal-split", groups, "unit-demand"), 5) == (
         "lower-bound: grid of 56 candidates per item, one item at a time")
-    first = Market(TwoLevelMechanism("wtp", "first-price", "max-equal-split"), groups)
+    assert epsilon_kind(first, 1, bids_grid=np.arange(19) / 20) == (
+        "lower-bound: grid of 91 candidates per item")
+    assert epsilon_kind(first, 1, samples=1, shading_grid=42) == (
+        "lower-bound: grid of 42 shading factors, this round's values")
     assert epsilon_kind(first, 1) == "lower-bound: grid of 72 candidates per item"
     assert epsilon_kind(first, 2, samples=256, shading_grid=42) == (
         "lower-bound: grid of 42 shading factors, joint over 2 items, mean utility over 256 "

@@ -133,7 +133,7 @@ def below(x: np.ndarray) -> np.ndarray:
 
 def member_candidates(
     market: Market, values: np.ndarray, bids: np.ndarray, grid, grid_max: float, *,
-    breakpoints_only: bool = False,
+    breakpoints_only: bool = False, bids_grid: np.ndarray | None = None,
 ) -> np.ndarray:
     """``(n, m, K)`` each member's candidate bids per item (module docstring).
 
@@ -143,6 +143,7 @@ def member_candidates(
             top as a multiple of the largest value.
         breakpoints_only: only 0, the current bid and the breakpoints (K = B + 2): all an
             exact epsilon needs (``epsilon.is_exact``).
+        bids_grid: ``(K2,)`` more bids for every member (added to the absolute range).
     """
     if market.upper.bundled:
         level = lot_breakpoints(market, bundle_bids(market, bids)[None])[0]  # (n, B)
@@ -154,8 +155,9 @@ def member_candidates(
         return np.concatenate(fixed, axis=-1)
     relative = values[..., None] * relative_grid(grid)
     top = grid_max * float(values.max(initial=0.0))
-    absolute = np.broadcast_to(np.linspace(0.0, top, ABSOLUTE_POINTS), (*values.shape,
-                                                                      ABSOLUTE_POINTS))
+    span = np.linspace(0.0, top, ABSOLUTE_POINTS)
+    span = span if bids_grid is None else np.concatenate([span, bids_grid])
+    absolute = np.broadcast_to(span, (*values.shape, span.size))
     return np.concatenate([relative, absolute, *fixed[1:]], axis=-1)
 
 

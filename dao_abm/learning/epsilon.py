@@ -22,8 +22,10 @@ values with item-by-item lots couple the items through the valuation only: with 
 cheapest payment for winning and for not winning each item over its candidates, the best
 of the 2^m access sets is the best deviation over the whole product grid of candidates,
 searched while ``n · 2^m · m <= JOINT_LIMIT`` and m <= ``JOINT_MAX_ITEMS``. VCG with
-unit-demand values (one group's bid moves every item's price) is searched one item at a
-time, by full engine runs.
+unit-demand values (one group's bid moves every item's price) needs full engine runs:
+every candidate one item at a time, and where m <= ``FULL_JOINT_MAX_ITEMS`` and
+n · k^m <= ``submarket.FULL_MARKET_LIMIT`` the product of k = B + 3 candidates per item
+(0, the current bid, the value and the B breakpoints).
 
 Values redrawn every round are measured on the shading grid of the learning rule, as the
 mean utility over the learning rule's sampled value profiles (``payoffs.shading_payoffs``);
@@ -47,11 +49,14 @@ from dao_abm.learning.deviation import deviation_utilities, lot_outcome
 from dao_abm.learning.exact import exact_best_response
 from dao_abm.learning.market import Market, with_items
 from dao_abm.learning.payoffs import relative_grid
+from dao_abm.learning.submarket import FULL_MARKET_LIMIT
 
 #: Most items whose access sets are searched jointly (2^m sets per member).
 JOINT_MAX_ITEMS = 8
 #: Most (member, access set, item) entries of one joint search.
 JOINT_LIMIT = 50_000_000
+#: Most items searched jointly under VCG with unit-demand values (full engine runs).
+FULL_JOINT_MAX_ITEMS = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,11 +77,16 @@ class Epsilon:
 
 
 def search(market: Market, n_items: int) -> str:
-    """How several items are searched: "joint" or "one item at a time" (module docstring)."""
+    """How several items are searched (module docstring): "joint", "joint on
+    breakpoints" (VCG with unit-demand values, small markets: the product of 0, the current
+    bid, the value and the breakpoints of each item, by full engine runs, beside every
+    candidate one item at a time) or "one item at a time"."""
     if n_items == 1 or market.separable(n_items) or market.upper.bundled:
         return "joint"
     if market.full_market(n_items):
-        return "one item at a time"
+        runs = market.n_members * (3 + n_breakpoints(market)) ** n_items
+        return "joint on breakpoints" if n_items <= FULL_JOINT_MAX_ITEMS and (
+            runs <= FULL_MARKET_LIMIT) else "one item at a time"
     cost = market.n_members * 2**n_items * n_items
     return "joint" if n_items <= JOINT_MAX_ITEMS and cost <= JOINT_LIMIT else (
         "one item at a time")
@@ -87,34 +97,42 @@ def is_exact(market: Market, n_items: int) -> bool:
     return market.kernel in ("critical", "sum") and search(market, n_items) == "joint"
 
 
-def n_candidates(market: Market, grid) -> int:
+def n_candidates(market: Market, grid, bids_grid=None) -> int:
     """K, the candidates per member and item of ``breakpoints.member_candidates``."""
-    return relative_grid(grid).size + ABSOLUTE_POINTS + 1 + n_breakpoints(market)
+    extra = 0 if bids_grid is None else np.size(bids_grid)
+    return relative_grid(grid).size + ABSOLUTE_POINTS + extra + 1 + n_breakpoints(market)
 
 
-def epsilon_kind(market: Market, n_items: int, *, grid=None, samples: int | None = None,
-                 shading_grid: int | None = None) -> str:
+def epsilon_kind(market: Market, n_items: int, *, grid=None, bids_grid=None,
+                 samples: int | None = None, shading_grid: int | None = None) -> str:
     """What kind of epsilon a run reports: "exact", or "lower-bound: ..." saying how.
 
     Args:
         n_items: m.
-        grid: the relative grid of fixed-value candidates (None: ``DEFAULT_GRID``).
+        grid, bids_grid: the candidates of ``fixed_value_epsilon``.
         samples: S, when values are redrawn each round (then ``shading_grid``, the number
-            of shading factors, is required too).
+            of shading factors, is required too); 1 means this round's values.
     """
     how = search(market, n_items)
-    items = "" if n_items == 1 else (
-        f", joint over {n_items} items" if how == "joint" else ", one item at a time")
+    items = "" if n_items == 1 else {
+        "joint": f", joint over {n_items} items",
+        "one item at a time": ", one item at a time",
+        "joint on breakpoints": (
+            f" one item at a time, and joint over {n_items} items on 0, the current bid, the "
+            f"value and the breakpoints ({3 + n_breakpoints(market)} per item)"),
+    }[how]
     if samples is not None:
-        return (f"lower-bound: grid of {shading_grid} shading factors{items}, mean utility "
-                f"over {samples} sampled value profiles")
+        profiles = "this round's values" if samples == 1 else (
+            f"mean utility over {samples} sampled value profiles")
+        return f"lower-bound: grid of {shading_grid} shading factors{items}, {profiles}"
     if is_exact(market, n_items):
         return "exact"
-    return f"lower-bound: grid of {n_candidates(market, grid)} candidates per item{items}"
+    k = n_candidates(market, grid, bids_grid)
+    return f"lower-bound: grid of {k} candidates per item{items}"
 
 
-def fixed_value_epsilon(market: Market, values, bids, *, grid=None,
-                        grid_max: float = 1.5) -> Epsilon:
+def fixed_value_epsilon(market: Market, values, bids, *, grid=None, grid_max: float = 1.5,
+                        bids_grid=None) -> Epsilon:
     """Every member's gain from its best unilateral deviation, values fixed.
 
     Args:
@@ -122,10 +140,12 @@ def fixed_value_epsilon(market: Market, values, bids, *, grid=None,
         values, bids: ``(n,)`` ("single") or ``(n, m)``.
         grid: relative grid (multiples of the value; None: ``DEFAULT_GRID``).
         grid_max: the absolute range is [0, grid_max · largest value].
+        bids_grid: ``(K2,)`` more candidate bids for every member (an absolute grid of the
+            learning rule), or None.
     """
     v, b = with_items(market, values, bids)
     m = v.shape[1]
-    kind = epsilon_kind(market, m, grid=grid)
+    kind = epsilon_kind(market, m, grid=grid, bids_grid=bids_grid)
     if market.exact(m):  # Mechanism 1 / 2: critical bids, no candidates needed
         nobody = np.zeros(market.n_members, dtype=bool)
         revision = exact_best_response(market, values, bids, revising=nobody,
@@ -133,10 +153,13 @@ def fixed_value_epsilon(market: Market, values, bids, *, grid=None,
         return Epsilon(revision.gain, kind)
     current = market.utilities(values, bids)
     exact = is_exact(market, m)  # then 0, the current bid and the breakpoints suffice
+    extra = None if bids_grid is None else np.asarray(bids_grid, dtype=np.float64)
     if market.upper.bundled and m > 1:
-        best = _bundled_best(market, v, b, grid, grid_max, exact)
+        best = _bundled_best(market, v, b, grid, grid_max, exact, extra)
         return Epsilon(np.maximum(best - current, 0.0), kind)
-    cand = member_candidates(market, v, b, grid, grid_max, breakpoints_only=exact)
+    cand = member_candidates(market, v, b, grid, grid_max, breakpoints_only=exact,
+                             bids_grid=extra)
+    how = search(market, m)
     if market.separable(m):
         if market.valuation == "single":
             utils = deviation_utilities(market, v[:, 0], b[:, 0], cand[:, 0])[:, None, :]
@@ -144,24 +167,30 @@ def fixed_value_epsilon(market: Market, values, bids, *, grid=None,
             utils = deviation_utilities(market, v, b, cand)
         excess = np.maximum(utils.max(axis=-1) - current[:, None], 0.0)
         return Epsilon(excess.sum(axis=1), kind)
-    if search(market, m) == "joint":
+    if how == "joint":
         return Epsilon(np.maximum(_joint_best(market, v, b, cand) - current, 0.0), kind)
-    utils = deviation_utilities(market, v, b, cand)  # one item at a time
-    return Epsilon(np.maximum(utils.max(axis=(-2, -1)) - current, 0.0), kind)
+    best = deviation_utilities(market, v, b, cand).max(axis=(-2, -1))  # one item at a time
+    if how == "joint on breakpoints":
+        small = member_candidates(market, v, b, grid, grid_max, breakpoints_only=True)
+        small = np.concatenate([small, v[..., None]], axis=-1)
+        best = np.maximum(best, _full_market_joint(market, v, b, small))
+    return Epsilon(np.maximum(best - current, 0.0), kind)
 
 
 def _bundled_best(market: Market, v: np.ndarray, b: np.ndarray, grid, grid_max: float,
-                  exact: bool) -> np.ndarray:
+                  exact: bool, bids_grid: np.ndarray | None) -> np.ndarray:
     """``(n,)`` best utility over bundle-bid levels X: 0, the current bundle bid and the
-    bundle lot's breakpoints, and unless ``exact`` the worth's multiples and the absolute
-    range."""
+    bundle lot's breakpoints, and unless ``exact`` the worth's multiples, the absolute
+    range and ``bids_grid``."""
     mine = bundle_bids(market, b)
     worth = bundle_bids(market, v)
     levels = [np.zeros((worth.size, 1)), mine[:, None], lot_breakpoints(market, mine[None])[0]]
     if not exact:
         top = grid_max * float(worth.max(initial=0.0))
-        levels += [worth[:, None] * relative_grid(grid), np.broadcast_to(
-            np.linspace(0.0, top, ABSOLUTE_POINTS), (worth.size, ABSOLUTE_POINTS))]
+        points = np.linspace(0.0, top, ABSOLUTE_POINTS)
+        points = points if bids_grid is None else np.concatenate([points, bids_grid])
+        levels += [worth[:, None] * relative_grid(grid),
+                   np.broadcast_to(points, (worth.size, points.size))]
     levels = np.concatenate(levels, axis=1)
     acc, pay = lot_outcome(market, mine[None], levels[None])
     return (np.where(acc[0], worth[:, None], 0.0) - pay[0]).max(axis=1)
@@ -185,3 +214,17 @@ def _joint_best(market: Market, v: np.ndarray, b: np.ndarray, cand: np.ndarray) 
         cost = np.where(sets, pay_in[sl, None, :], pay_out[sl, None, :]).sum(axis=-1)
         best[sl] = (worth - cost).max(axis=-1)
     return best
+
+
+def _full_market_joint(market: Market, v: np.ndarray, b: np.ndarray, small: np.ndarray
+                       ) -> np.ndarray:
+    """``(n,)`` best utility over the product of the per-item candidates ``small``
+    ``(n, m, k)`` (k^m deviations per member, all in one batched engine call)."""
+    n, m, k = small.shape
+    combo = np.stack(np.meshgrid(*[np.arange(k)] * m, indexing="ij"), -1).reshape(-1, m)
+    dev = small[:, np.arange(m), combo]  # (n, P, m): member i's whole bid vector
+    profiles = np.broadcast_to(b, (n, combo.shape[0], n, m)).copy()
+    each = np.arange(n)
+    profiles[each, :, each, :] = dev
+    utils = market.utilities(np.broadcast_to(v, profiles.shape), profiles)  # (n, P, n)
+    return utils[each, :, each].max(axis=-1)

@@ -57,15 +57,21 @@ class Learner:
         self.n_items = population.n_items if population.item_axis else 1
         self.epsilon_every = scenario.metrics.epsilon_every
         self.epsilon_round = True  # whether the last revision measured every member
+        samples = self.spec.samples if self.rule.mode == "expected" else 1
         self.epsilon_kind = epsilon_kind(
-            self.market, self.n_items, grid=self._relative,
-            samples=self.spec.samples if self.redraw else None, shading_grid=self.grid.size)
+            self.market, self.n_items, grid=self._relative, bids_grid=self._bids_grid,
+            samples=samples if self.redraw else None, shading_grid=self.grid.size)
 
     @property
     def _relative(self) -> np.ndarray | None:
         """The grid's multiples of the value, for epsilon's candidates (None: the default
         multiples, when the rule's grid is absolute)."""
         return self.grid.factors() if self.grid.relative else None
+
+    @property
+    def _bids_grid(self) -> np.ndarray | None:
+        """The rule's absolute grid (bids), also among epsilon's candidates."""
+        return None if self.grid.relative else self.grid.points
 
     @property
     def _exact(self) -> bool:
@@ -128,7 +134,8 @@ class Learner:
         """``(n,)`` every member's gain from its best deviation found (fixed values; see
         ``epsilon_kind``)."""
         return fixed_value_epsilon(self.market, values, strategies, grid=self._relative,
-                                   grid_max=self.grid.cap or 1.5).gain
+                                   grid_max=self.grid.cap or 1.5,
+                                   bids_grid=self._bids_grid).gain
 
     def round_metrics(self, revision: Revision, values: np.ndarray, bids: np.ndarray,
                       utility: np.ndarray) -> dict[str, float]:
