@@ -41,10 +41,30 @@ def test_run_writes_a_complete_folder(tmp_path: Path, capsys) -> None:
     assert "converged_round" in summary and "last_change_round" in summary
     meta = json.loads((folder / "run.json").read_text())
     assert meta["seed"] == 3 and meta["dao_abm_version"]
+    assert meta["epsilon_kind"] == summary["epsilon_kind"] == "exact"  # dao-vickrey, fixed
     assert "seed = 3" in (folder / "scenario.toml").read_text()
     agents = pd.read_csv(folder / "agents.csv")
     assert sorted(agents["round"].unique()) == [4, 8, 12]
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+@pytest.mark.parametrize(("overrides", "kind"), [
+    (["--set", "mechanism.preset='crowdfund'"], "exact"),
+    (["--set", "mechanism.upper='first-price'"],
+     "lower-bound: grid of 73 candidates per item"),
+    (["--set", "values.redraw=true", "--set", "values.distribution='uniform'",
+      "--set", "learning.samples=16"],
+     "lower-bound: grid of 42 shading factors, mean utility over 16 sampled value profiles"),
+])
+def test_run_says_which_epsilon(tmp_path: Path, capsys, overrides, kind) -> None:
+    """summary.json and run.json name the kind of max_gain / mean_gain."""
+    folder = tmp_path / "r"
+    code, _, err = run(["run", str(MODELS / "default.toml"), "--out", str(folder), "-q",
+                        "--set", "output.figures=false", *SMALL[:4], "--rounds", "2",
+                        *overrides], capsys)
+    assert code == 0, err
+    for name in ("summary.json", "run.json"):
+        assert json.loads((folder / name).read_text())["epsilon_kind"] == kind
 
 
 def test_runs_never_overwrite(tmp_path: Path, capsys) -> None:
