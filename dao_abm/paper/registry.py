@@ -11,8 +11,10 @@ from matplotlib.figure import Figure
 from dao_abm.errors import DaoAbmError
 from dao_abm.paper import (
     appendix_a,
+    banchio_skrzypacz,
     constitution,
     constitution_plot,
+    equilibria,
     hl_bound,
     theorem_3_4,
     unit_demand,
@@ -53,6 +55,17 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                unit_demand.run, unit_demand.plot, unit_demand.key_numbers),
     Experiment("constitution", "ConstitutionDAO: the crowdfund against Mechanism 1",
                constitution.run, constitution_plot.plot, constitution.key_numbers),
+    Experiment("bne-first-price",
+               "Bayes–Nash equilibrium of first price (n = 2, 3, 5, 10) learned by SODA",
+               equilibria.run_first_price, equilibria.plot, equilibria.key_numbers),
+    Experiment("bne-reserve",
+               "First price with reserve 1/2: the learned equilibrium against the closed form",
+               equilibria.run_reserve, equilibria.plot, equilibria.key_numbers),
+    Experiment("bne-all-pay", "All-pay: the learned equilibrium against the closed form",
+               equilibria.run_all_pay, equilibria.plot, equilibria.key_numbers),
+    Experiment("banchio-skrzypacz",
+               "Banchio & Skrzypacz (2022): Q-learners collude under first price, not second",
+               banchio_skrzypacz.run, banchio_skrzypacz.plot, banchio_skrzypacz.key_numbers),
 )}
 
 
