@@ -229,15 +229,15 @@ def test_constitution_loses_when_many_revise_at_once() -> None:
 def test_constitution_wins_when_contributors_revise_one_at_a_time() -> None:
     """Sequential: a lone reviser never gives up a win it values (it pays its pledge, at most
     its value), so it cuts at most the slack and the DAO wins every round; pledges only fall,
-    and stay at or above $43.2M (the tie goes to the DAO, group 0). With 17,437 contributors
-    100 rounds revise under 1% of them, so pledges are still above $46M."""
+    and stay at or above $43.2M (the tie goes to the DAO, group 0): $43.8-47.4M after 100
+    rounds, in which under 1% of the 17,437 contributors have revised."""
     for policy in ("keep", "random"):
         for seed in SEEDS:
             frame, _ = run("constitution_dao", policy, "sequential", seed,
                            (*CDAO, "rounds=100"))
             assert first_loss(frame) is None
             assert (np.diff(frame["price"]) <= 1e-6).all()
-            assert 46e6 < frame["price"].iloc[-1] < frame["price"].iloc[0]
+            assert RIVAL <= frame["price"].iloc[-1] < frame["price"].iloc[0]
 
 
 def test_constitution_small_fractions_lose_later() -> None:
