@@ -140,7 +140,7 @@ def test_absolute_bid_grid_is_among_the_candidates():
     cand = member_candidates(market, values, bids, GRID, 1.5, bids_grid=points)
     assert np.isin(points, cand).all() and not np.isin(
         points, member_candidates(market, values, bids, GRID, 1.5)).all()
-    scenario = load_scenario(MODELS / "free_rider.toml", [
+    scenario = load_scenario(MODELS / "split_the_bill.toml", [
         "population.n_members=40", "learning.grid_scale='absolute'",
         "learning.grid=[0.05, 0.1, 0.55]", "mechanism.aggregation='max'"])
     kind = DaoAuctionModel(scenario).learner.epsilon_kind
