@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dao_abm.learning import Market, epsilon_kind, fixed_value_epsilon
-from dao_abm.learning.breakpoints import below, member_candidates
-from dao_abm.learning.deviation import deviation_utilities
-from dao_abm.learning.payoffs import bid_payoffs
+from dao_abm.deviations import Market
+from dao_abm.deviations.breakpoints import below, member_candidates
+from dao_abm.deviations.deviation import deviation_utilities
+from dao_abm.deviations.payoffs import bid_payoffs
+from dao_abm.learning import epsilon_kind, fixed_value_epsilon
 from dao_abm.mechanisms import Groups, TwoLevelMechanism
 from tests.strategies import instances
 
