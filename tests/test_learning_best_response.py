@@ -62,7 +62,7 @@ def test_second_price_dynamics_end_truthful(mechanism, grid, protocol):
     n = 6
     market = Market(mechanism, Groups.from_sizes([1] * n))
     values, bids = rng.random(n), 2 * rng.random(n)
-    states = list(dynamics(market, values, bids, rule=BestResponse("truthful"),
+    states = list(dynamics(market, values, bids, rule=BestResponse(tie_policy="truthful"),
                            protocol=protocol, rounds=2 * n, rng=rng, grid=grid))
     assert_allclose(states[-1].strategies, values, rtol=0, atol=1e-12)
     final = best_response(market, values, states[-1].strategies, revising=everyone(n),
@@ -107,7 +107,7 @@ def test_shading_takes_fresh_samples_each_round():
     assert np.abs(states[-1].strategies - 0.5).max() <= 0.1
 
 
-def test_free_rider_members_shade():
+def test_equal_split_shading_is_free_not_profitable():
     """free-rider (sum / second price / equal split among all): the price share does not
     depend on one's own bid, so the least bid that keeps the group winning is a best
     response, far below value; a member whose share exceeds its value strictly gains by
