@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-#: The scenarios of a source checkout (``models/`` next to the package).
-MODELS = Path(__file__).resolve().parents[2] / "models"
+from dao_abm.scenario.bundled import bundled_folder
+
+#: The bundled scenarios (the source tree's ``models/``, shipped as package data).
+MODELS = bundled_folder()
 
 
 def harmonic(n: int | np.ndarray) -> np.ndarray:

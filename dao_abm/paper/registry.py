@@ -1,22 +1,21 @@
-"""The paper experiments by name: how each is run, plotted and summarised."""
+"""The paper experiments by name: how each is run, plotted and summarised.
+
+An experiment names its module rather than importing it, so listing the experiments (``dao-abm
+paper --help``) imports none of them; its functions are imported when first used.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import pandas as pd
-from matplotlib.figure import Figure
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 from dao_abm.errors import DaoAbmError
-from dao_abm.paper import (
-    appendix_a,
-    constitution,
-    constitution_plot,
-    hl_bound,
-    theorem_3_4,
-    unit_demand,
-)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -26,33 +25,53 @@ class Experiment:
     Attributes:
         name: the command-line name, also the stem of its PNG and CSV.
         title: one line saying what it reproduces.
-        run: ``run(*, seed: int | None, quick: bool) -> DataFrame``, a pure function; seed
-            None means the experiment's default seed, quick shrinks sizes for tests.
-        plot: ``plot(frame) -> Figure``.
-        key_numbers: ``key_numbers(frame) -> DataFrame``, the short table the CLI prints.
+        module: the module of ``dao_abm.paper`` with its ``run`` and ``key_numbers``.
+        plot_module: the module with its ``plot``, when not ``module``.
+
+    Its functions, imported from those modules when first used:
+
+    - ``run(*, seed: int | None, quick: bool) -> DataFrame``, a pure function; seed None
+      means the experiment's default seed, quick shrinks sizes for tests;
+    - ``plot(frame) -> Figure``;
+    - ``key_numbers(frame) -> DataFrame``, the short table the CLI prints.
     """
 
     name: str
     title: str
-    run: Callable[..., pd.DataFrame]
-    plot: Callable[[pd.DataFrame], Figure]
-    key_numbers: Callable[[pd.DataFrame], pd.DataFrame]
+    module: str
+    plot_module: str | None = None
+
+    @property
+    def run(self) -> Callable[..., pd.DataFrame]:
+        return _function(self.module, "run")
+
+    @property
+    def plot(self) -> Callable[[pd.DataFrame], Figure]:
+        return _function(self.plot_module or self.module, "plot")
+
+    @property
+    def key_numbers(self) -> Callable[[pd.DataFrame], pd.DataFrame]:
+        return _function(self.module, "key_numbers")
+
+
+def _function(module: str, name: str) -> Callable:
+    return getattr(import_module(f"dao_abm.paper.{module}"), name)
 
 
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("hl-bound",
                "Theorem 3.2: Mechanism 1 within H_ℓ; random sampling and an adversarial search",
-               hl_bound.run, hl_bound.plot, hl_bound.key_numbers),
+               "hl_bound"),
     Experiment("theorem-3-4",
                "Theorem 3.4: both instances of the proof; nothing truthful beats H_{n−1} − (n−1)δ",
-               theorem_3_4.run, theorem_3_4.plot, theorem_3_4.key_numbers),
+               "theorem_3_4"),
     Experiment("appendix-a",
                "Appendix A: VCG + equal split is not truthful; cycling depends on the tie policy",
-               appendix_a.run, appendix_a.plot, appendix_a.key_numbers),
+               "appendix_a"),
     Experiment("unit-demand", "Section 4.2: unit-demand members, truthful means factor n",
-               unit_demand.run, unit_demand.plot, unit_demand.key_numbers),
+               "unit_demand"),
     Experiment("constitution", "ConstitutionDAO: the crowdfund against Mechanism 1",
-               constitution.run, constitution_plot.plot, constitution.key_numbers),
+               "constitution", plot_module="constitution_plot"),
 )}
 
 
