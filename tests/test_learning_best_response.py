@@ -189,6 +189,52 @@ class TestTiePoliciesExact:
         assert draws[:, 0].std() > 1  # spread out, not a point
         assert_array_equal(self.revise(self.values, "random", 7).strategies, draws[7])
 
+    def test_random_draws_within_the_cap(self):
+        """The cap grid_max · value: member 0's best responses [4, inf) become [4, 6];
+        member 2's [0, 5] become [0, 4.8]; a member valuing the item at 0 bids 0."""
+        values = np.array([5.0, 0.0, 4.0])
+        for seed in range(100):
+            bids = best_response(self.market, values, np.array([5.0, 1.0, 4.0]),
+                                 revising=everyone(3), tie_policy="random", grid_max=1.2,
+                                 rng=np.random.default_rng(seed)).strategies
+            assert 4 <= bids[0] <= 6 and bids[1] == 0 and 0 <= bids[2] <= 4.8
+
+
+class TestCapAtAGroupBidTie:
+    """G0 = member 0 bids 6 and wins ties; G1 = members 1-4, others bidding 2.5, 1.5, 1.5.
+    Member 4 (value 2) joins a split of 4 at c = 6/4 = 1.5 < 2, but with any bid in
+    [1.5, 6] G1's WTP is exactly 6 = p (4 · 1.5) and G1 loses the tie: its only best
+    responses are above 6 = 3 · value (it then pays 1.5). Capped at grid_max = 1.5 no bid
+    wins, so every capped bid is equally good."""
+
+    market = Market("dao-vickrey", Groups.from_sizes([1, 4]))
+    values = np.array([6.0, 2.5, 1.5, 1.5, 2.0])
+    bids = np.array([6.0, 2.5, 1.5, 1.5, 1.0])
+
+    def revise(self, policy, grid_max, seed=0):
+        revising = np.array([False, False, False, False, True])
+        return best_response(self.market, self.values, self.bids, revising=revising,
+                             tie_policy=policy, grid_max=grid_max,
+                             rng=np.random.default_rng(seed))
+
+    def test_unrestricted_best_response_is_above_six(self):
+        for policy in ("keep", "truthful", "lowest"):
+            revision = self.revise(policy, None)
+            assert revision.strategies[4] == np.nextafter(6.0, 7.0)
+            assert revision.gain[4] == 0.5
+        won = self.market.run(np.array([6.0, 2.5, 1.5, 1.5, np.nextafter(6.0, 7.0)]))
+        assert won.access[0, 4] and won.member_payments[4] == 1.5
+
+    def test_capped_policies_choose_among_the_capped_bids(self):
+        want = {"keep": 1.0, "truthful": 2.0, "lowest": 0.0}
+        for policy, bid in want.items():
+            revision = self.revise(policy, 1.5)
+            assert revision.strategies[4] == bid
+            assert revision.changed[4] == (bid != 1.0)
+            assert revision.gain[4] == 0.5  # the unrestricted gain, still reported
+        draws = [self.revise("random", 1.5, seed).strategies[4] for seed in range(50)]
+        assert 0 <= min(draws) and max(draws) <= 3.0 and np.std(draws) > 0.5
+
 
 class TestTiePoliciesGrid:
     """Individual bidders, max / second price / equal split, values [3, 5], bids [1, 7].

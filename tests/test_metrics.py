@@ -20,6 +20,10 @@ def test_bid_ratios_and_truthful_share() -> None:
     out = m.strategy_metrics(bids, values, m.bid_ratios(bids, values), 0.01)
     assert out["truthful_share"] == pytest.approx(0.6)
     assert out["mean_bid_ratio"] == pytest.approx((0.5 + 1.005 + 1 + 10 + 1.005) / 5)
+    assert out["max_bid_ratio"] == 10.0  # a positive bid on a value of 0
+    items = m.strategy_metrics(np.array([[1.0, 3.0]]), np.array([[2.0, 2.0]]),
+                               np.array([1.0]), 0.01)
+    assert items["max_bid_ratio"] == 1.5  # the largest item, not the mean over items
 
 
 def test_by_size_buckets() -> None:

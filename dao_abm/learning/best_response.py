@@ -32,6 +32,7 @@ def best_response(
     tie_policy: str = "keep",
     rng: np.random.Generator,
     members: np.ndarray | None = None,
+    grid_max: float | None = None,
 ) -> Revision:
     """Revising members switch to a best response to everyone else's current bids.
 
@@ -47,6 +48,9 @@ def best_response(
         rng: randomness for the "random" tie policy.
         members: ``(r,)`` indices of the members to evaluate on the grid, a superset of the
             revising ones; None for everyone. Ignored by the exact path.
+        grid_max: the exact path's cap: best responses among bids in
+            [0, grid_max · value] (``exact.py``); None for unrestricted ones. A grid is
+            bounded by its own top.
 
     Returns:
         A ``Revision``: new bids, every member's gain (its epsilon; for several items,
@@ -57,7 +61,8 @@ def best_response(
     revising = _mask(revising, market)
     if grid is None and market.exact(1 if np.ndim(values) == 1 else np.shape(values)[-1]):
         return exact_best_response(
-            market, values, bids, revising=revising, tie_policy=tie_policy, rng=rng
+            market, values, bids, revising=revising, tie_policy=tie_policy, rng=rng,
+            grid_max=grid_max,
         )
     pay = bid_payoffs(market, values, bids, grid, member_rows(market, members, covering=revising))
     return revise(pay, np.asarray(bids, dtype=np.float64), revising=revising,

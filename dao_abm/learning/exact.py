@@ -11,7 +11,18 @@ degenerate tie cases described in ``critical.py``. The tie policies pick:
   theta (v < c);
 - "keep": the current bid if it is a best response, else as "truthful";
 - "lowest": theta when v > c, else 0;
-- "random": uniform over the best responses no higher than 2·max(v, theta).
+- "random": uniform over the best responses in [0, cap], cap = grid_max·v.
+
+The cap. With ``grid_max`` given (the model passes ``learning.grid_max``) every policy
+answers within [0, grid_max·v]: the best response among bids no higher than the cap. It
+differs from the unrestricted one only where theta > grid_max·v although v > c, which
+happens at exact group-bid ties (the group loses ties, so access needs a group bid strictly
+above p; members bidding exactly their thresholds, as under "lowest", make such ties
+common): then no bid in the set wins, all are equally good, and "truthful" bids v, "keep"
+keeps its bid, "lowest" bids 0 and "random" draws from [0, cap]. The reported gain is still
+the unrestricted one. Without ``grid_max`` the answers are unrestricted and "random" uses
+the top of ``DEFAULT_GRID`` (2) for its cap, so its draws are always bounded; a member
+valuing the item at 0 then bids 0.
 
 "keep" and "truthful" (the common policies) are answered in the slot order of the critical
 bids: whether a bid gets access is s·b >= hurdle there (``Thresholds``), so theta is needed
@@ -30,6 +41,7 @@ from dao_abm.learning.critical import (
     smallest_winning_bid,
 )
 from dao_abm.learning.market import Market, with_items
+from dao_abm.learning.payoffs import DEFAULT_GRID
 from dao_abm.learning.revision import Revision, finish
 from dao_abm.learning.ties import check_tie_policy
 
@@ -42,6 +54,7 @@ def exact_best_response(
     revising: np.ndarray,
     tie_policy: str,
     rng: np.random.Generator,
+    grid_max: float | None = None,
 ) -> Revision:
     """Best responses of the revising members, every member's gain (see module docstring).
 
@@ -51,8 +64,20 @@ def exact_best_response(
         revising: ``(n,)`` bool.
         tie_policy: one of ``TIE_POLICIES``.
         rng: used by "random".
+        grid_max: the cap: best responses among bids in [0, grid_max · value]; None for
+            unrestricted ones ("random" then draws below 2 · value).
     """
     check_tie_policy(tie_policy)
+    revision = _best_response(market, values, bids, revising, tie_policy, rng, grid_max)
+    if grid_max is None or tie_policy == "random":
+        return revision
+    return _within_cap(revision, np.asarray(bids, dtype=np.float64),
+                       np.asarray(values, dtype=np.float64), grid_max, tie_policy)
+
+
+def _best_response(market: Market, values: np.ndarray, bids: np.ndarray,
+                   revising: np.ndarray, tie_policy: str, rng: np.random.Generator,
+                   grid_max: float | None) -> Revision:
     v, b = with_items(market, values, bids)
     old = np.asarray(bids, dtype=np.float64)
     if tie_policy in ("keep", "truthful"):
@@ -72,10 +97,37 @@ def exact_best_response(
     win = surplus > 0
     if tie_policy == "lowest":
         return finish(old, np.where(win, theta, 0.0), revising, gain)
+    cap = float(DEFAULT_GRID[-1]) if grid_max is None else grid_max
+    return finish(old, _random_best(v, theta, surplus, cap, rng), revising, gain)
+
+
+def _random_best(v: np.ndarray, theta: np.ndarray, surplus: np.ndarray, grid_max: float,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Uniform draws from the best responses in [0, top], top = grid_max·max(v, 0): [theta,
+    top] when v > c, [0, theta) when v < c, all of [0, top] when v = c or theta > top (no
+    bid in the set wins, so all are equally good)."""
     u = rng.random(v.shape)
-    top = 2 * np.maximum(v, theta)
-    draw = np.where(win, theta + u * (top - theta), np.minimum(u * theta, _below(theta)))
-    return finish(old, np.where(surplus == 0, u * top, draw), revising, gain)
+    top = grid_max * np.maximum(v, 0.0)
+    draw = np.where((surplus > 0) & (theta <= top), theta + u * (top - theta), u * top)
+    return np.where(surplus < 0, np.minimum(u * np.minimum(theta, top), _below(theta)), draw)
+
+
+def _within_cap(revision: Revision, old: np.ndarray, values: np.ndarray, grid_max: float,
+                tie_policy: str) -> Revision:
+    """Members whose new bid exceeds grid_max·value (their only best responses lie above
+    the cap) take the policy's choice among the capped bids, all equally good: "truthful"
+    bids its value, "keep" its old bid, "lowest" 0. Only changed members are inspected."""
+    who = np.flatnonzero(revision.changed)
+    new, v = revision.strategies[who], values[who]
+    over = new > grid_max * v
+    if not over.any():
+        return revision
+    fallback = {"truthful": v, "keep": old[who], "lowest": np.zeros_like(v)}[tie_policy]
+    strategies = revision.strategies.copy()
+    strategies[who] = np.where(over, fallback, new)
+    changed = revision.changed.copy()
+    changed[who] = (strategies[who] != old[who]).reshape(who.size, -1).any(axis=1)
+    return Revision(strategies, revision.gain, changed, revision.regret)
 
 
 def _nearest_to_truthful(

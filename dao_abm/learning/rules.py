@@ -32,10 +32,13 @@ class BestResponse:
 
     Args:
         tie_policy: one of ``TIE_POLICIES``.
+        grid_max: the exact best response's cap: bids stay in [0, grid_max · value]
+            (``exact.py``); None for unrestricted. A grid is bounded by its own top.
     """
 
-    def __init__(self, tie_policy: str = "keep") -> None:
+    def __init__(self, tie_policy: str = "keep", grid_max: float | None = None) -> None:
         self.tie_policy = check_tie_policy(tie_policy)
+        self.grid_max = grid_max
         self.grid: np.ndarray | None = None
 
     def reset(self, n_members: int, n_items: int, *, grid=None, rng: np.random.Generator) -> None:
@@ -51,7 +54,7 @@ class BestResponse:
             )
         return best_response(market, values_or_samples, strategies, revising=revising,
                              grid=self.grid, tie_policy=self.tie_policy, rng=rng,
-                             members=members)
+                             members=members, grid_max=self.grid_max)
 
 
 @LEARNING_RULES.register("logit")

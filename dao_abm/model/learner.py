@@ -61,13 +61,14 @@ class Learner:
         self.market = Market(self.market.mechanism, groups, self.market.valuation)
 
     def initial(self, values: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
-        """Initial strategies (see ``learning.initial``)."""
+        """Initial strategies (see ``learning.initial``), within [0, grid_max] times the value
+        like every later strategy (``learning.grid_max``)."""
         if self.spec.initial == "truthful":
             alpha = np.ones(values.shape)
         elif self.spec.initial == "shaded":
             alpha = np.full(values.shape, self.spec.initial_alpha)
         else:
-            alpha = rng.uniform(0.2, 1.5, size=values.shape)
+            alpha = rng.uniform(0.2, min(1.5, self.spec.grid_max), size=values.shape)
         n = values.shape[0]
         self.rule.reset(n, self.n_items, grid=self._rule_grid(), rng=rng)
         return alpha if self.redraw else alpha * values
@@ -122,7 +123,7 @@ class Learner:
 def _make_rule(spec):
     cls = LEARNING_RULES[spec.rule]
     if spec.rule == "best-response":
-        return cls(tie_policy=spec.tie_policy)
+        return cls(tie_policy=spec.tie_policy, grid_max=spec.grid_max)
     if spec.rule == "logit":
         return cls(temperature=spec.temperature)
     if spec.rule == "hedge":

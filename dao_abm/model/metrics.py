@@ -125,10 +125,13 @@ def own_bid_metrics(market: Market, values: np.ndarray, bids: np.ndarray,
 def strategy_metrics(
     bids: np.ndarray, values: np.ndarray, ratios: np.ndarray, tol: float
 ) -> dict[str, float]:
-    """Truthful share and mean bid/value ratio (``ratios`` from ``bid_ratios``)."""
+    """Truthful share, mean bid/value ratio (``ratios`` from ``bid_ratios``) and the largest
+    bid/value of any member on any item (a positive bid on a value of 0 counts as 10, as in
+    ``bid_ratios``): at most ``learning.grid_max``, the bid cap."""
     return {
         "truthful_share": float(truthful_mask(bids, values, tol).mean()),
         "mean_bid_ratio": float(ratios.mean()),
+        "max_bid_ratio": float(bid_ratios(bids.reshape(-1), values.reshape(-1)).max()),
     }
 
 

@@ -70,9 +70,9 @@ class DaoAuctionModel(mesa.Model):
         return [
             "round", "welfare", "optimal_welfare", "approximation_ratio",
             "cumulative_welfare", "cumulative_optimal_welfare", "cumulative_ratio", "revenue",
-            "truthful_share", "mean_bid_ratio", "outcome_truthful_share", "pivotal_members",
-            "pivotal_truthful_share", "max_gain", "mean_gain", "mean_regret", "budget_residual",
-            "negative_utility_members", "ir_failures", "winner_dao",
+            "truthful_share", "mean_bid_ratio", "max_bid_ratio", "outcome_truthful_share",
+            "pivotal_members", "pivotal_truthful_share", "max_gain", "mean_gain", "mean_regret",
+            "budget_residual", "negative_utility_members", "ir_failures", "winner_dao",
             "winner_size", "price", "n_access", "n_daos", "mean_dao_size", "max_dao_size",
             "changed",
         ]

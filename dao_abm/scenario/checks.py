@@ -49,6 +49,9 @@ def check_consistency(s: Scenario) -> None:
     if s.daos.reform and s.graph.kind == "none":
         raise DaoAbmError("daos.reform: re-formation moves members along the graph; "
                           "graph.kind must not be 'none'")
+    if s.learning.initial == "shaded" and s.learning.initial_alpha > s.learning.grid_max:
+        raise DaoAbmError("learning.initial_alpha: must be <= learning.grid_max (no bid "
+                          "exceeds grid_max times the value)")
     _check_sizes(s)
     _check_individuals(s)
     check_memory(s)

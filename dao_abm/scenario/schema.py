@@ -122,11 +122,12 @@ class LearningSpec:
     tie_policy: str = spec("keep", "choice among equally good strategies",
                            choices=("keep", "truthful", "lowest", "random"))
     initial: str = spec("random", "initial strategies: truthful, random (uniform shading in "
-                                  "[0.2, 1.5]) or shaded (alpha = initial_alpha)",
+                                  "[0.2, min(1.5, grid_max)]) or shaded (alpha = initial_alpha)",
                         choices=("truthful", "random", "shaded"))
     initial_alpha: float = spec(0.5, "initial shading factor for initial = 'shaded'", min=0.0)
     grid_points: int = spec(41, "candidate bids per member for grid-based rules", min=3)
-    grid_max: float = spec(1.5, "largest candidate as a multiple of the value", gt=1.0)
+    grid_max: float = spec(1.5, "largest candidate as a multiple of the value, and the cap on "
+                                "every bid: no strategy exceeds grid_max * value", gt=1.0)
     samples: int = spec(256, "value samples per best response when values are redrawn", min=1)
     temperature: float = spec(0.05, "logit: temperature (utilities normalised by value)", gt=0.0)
     learning_rate: float = spec(0.1, "hedge: eta; q-learning: alpha", gt=0.0, max=1.0)
