@@ -64,7 +64,9 @@ def run_model(scenario: Scenario, *, progress: bool = False) -> RunResult:
 
 
 def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel) -> dict:
-    """``converged_round`` (None if never), final and time-averaged values of the columns.
+    """``converged_round`` (None if never), final and time-averaged values of the columns,
+    and ``epsilon_kind``: whether max_gain / mean_gain are exact or a lower bound, and how
+    they were searched (``learning.epsilon.epsilon_kind``).
 
     OPT/welfare is infinite in a round with zero welfare (and OPT > 0), which JSON cannot
     hold (the last-round ``approximation_ratio`` is then null). Such rounds are counted in
@@ -80,6 +82,7 @@ def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel)
         "last_change_round": _last_change(metrics["changed"]),
         "rounds": len(metrics),
         "n_bidders": model.n_bidders,
+        "epsilon_kind": model.learner.epsilon_kind,
     }
     for col in SUMMARY_COLUMNS:
         measured = metrics[col].dropna()  # epsilon is measured every metrics.epsilon_every
@@ -135,6 +138,7 @@ def _write_contents(result: RunResult, tmp: Path) -> None:
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(), "numpy": np.__version__,
         "mesa": mesa.__version__, "pandas": pd.__version__,
+        "epsilon_kind": result.model.learner.epsilon_kind,
     }
     (tmp / "run.json").write_text(json.dumps(meta, indent=2) + "\n")
     result.metrics.to_csv(tmp / "metrics.csv", index=False)

@@ -10,13 +10,15 @@ Modules: ``market`` (what members bid into), ``critical`` and ``slots`` (Mechani
 critical bids), ``deviation`` (utilities of unilateral deviations), ``payoffs`` (grids and
 payoff tables), ``best_response`` / ``exact`` / ``ties`` (best responses and tie policies),
 ``rules``, ``hedge``, ``qlearning`` (learning rules), ``protocols`` (who revises),
-``dynamics``. Grid rules take ``members=`` to evaluate only some members (the revising ones).
+``dynamics``, ``breakpoints`` and ``epsilon`` (the equilibrium gain, and its kind). Grid
+rules take ``members=`` to evaluate only some members (the revising ones).
 """
 
 from dao_abm.learning.best_response import best_response, best_response_shading
 from dao_abm.learning.critical import critical_bids
 from dao_abm.learning.deviation import deviation_utilities
 from dao_abm.learning.dynamics import State, dynamics
+from dao_abm.learning.epsilon import Epsilon, epsilon_kind, fixed_value_epsilon
 from dao_abm.learning.hedge import ExternalRegret, Hedge
 from dao_abm.learning.market import Market
 from dao_abm.learning.payoffs import DEFAULT_GRID, Payoffs, payoffs
@@ -32,6 +34,7 @@ __all__ = [
     "PROTOCOLS",
     "TIE_POLICIES",
     "BestResponse",
+    "Epsilon",
     "ExternalRegret",
     "Hedge",
     "Logit",
@@ -45,6 +48,8 @@ __all__ = [
     "critical_bids",
     "deviation_utilities",
     "dynamics",
+    "epsilon_kind",
+    "fixed_value_epsilon",
     "payoffs",
     "revising_members",
 ]

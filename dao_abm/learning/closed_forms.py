@@ -55,7 +55,7 @@ def sum_outcome(
     labels = groups.labels if members is None else groups.labels[members]
     p, tie_win = competition(LotBids(lot_bids, groups).group_reduce(np.add))
     p, tie_win = p[:, labels, None], tie_win[:, labels, None]
-    before, after = _partial_sums(lot_bids, groups)
+    before, after = partial_sums(lot_bids, groups)
     if members is not None:
         before, after = before[:, members], after[:, members]
     bid = (before[..., None] + x) + after[..., None]  # the engine's order, left to right
@@ -68,7 +68,7 @@ def sum_outcome(
     return access, np.where(access, x * share, 0.0)
 
 
-def _partial_sums(bids: np.ndarray, groups: Groups) -> tuple[np.ndarray, np.ndarray]:
+def partial_sums(bids: np.ndarray, groups: Groups) -> tuple[np.ndarray, np.ndarray]:
     """``(R, n)`` sums of the bids before and after each member within its group (in
     member order, as the engine sums), by running sums on the padded block layout: no
     "total minus own bid", whose cancellation would cost ulps of the whole group's sum."""

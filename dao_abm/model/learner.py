@@ -11,6 +11,12 @@ members' options, so a round costs what its revisers cost; the gain of the other
 max_gain / mean_gain and the own-bid metrics (``metrics.OWN_BID_COLUMNS``), are NaN there.
 The exact best response (dao-vickrey) answers for everyone in O(n) and reports its gains
 every round.
+
+With fixed values, an epsilon round measures every member's gain with
+``learning.epsilon.fixed_value_epsilon`` (exact where it is, else the best of the grid,
+an absolute range and the breakpoints of the member's outcome: a lower bound), not with
+the learning rule's grid; with redrawn values it is the rule's gain on its shading grid.
+``Learner.epsilon_kind`` says which (written to summary.json and run.json).
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from dao_abm.learning import (
     LEARNING_RULES,
     Market,
     Revision,
-    best_response,
+    epsilon_kind,
+    fixed_value_epsilon,
     revising_members,
 )
 from dao_abm.mechanisms import Groups, TwoLevelMechanism
@@ -45,6 +52,9 @@ class Learner:
         self.n_items = population.n_items if population.item_axis else 1
         self.epsilon_every = scenario.metrics.epsilon_every
         self.epsilon_round = True  # whether the last revision measured every member
+        self.epsilon_kind = epsilon_kind(
+            self.market, self.n_items, grid=self.grid,
+            samples=self.spec.samples if self.redraw else None, shading_grid=self.grid.size)
 
     @property
     def _exact(self) -> bool:
@@ -91,17 +101,17 @@ class Learner:
         members = None if self.epsilon_round else np.flatnonzero(mask)
         revision = self.rule.step(self.market, data, strategies, revising=mask, rng=rng,
                                   members=members)
-        if self.spec.rule != "best-response" and self._exact:
-            # Grid rules report a grid-based gain; dao-vickrey has the exact one in closed form.
-            gain = (self._epsilon(data, strategies, rng) if self.epsilon_round
-                    else np.full(self.market.n_members, np.nan))
-            revision = Revision(revision.strategies, gain, revision.changed, revision.regret)
-        return revision
+        if self.redraw or (self.spec.rule == "best-response" and self._exact):
+            return revision  # the rule's gain is the epsilon (shading grid, or exact)
+        gain = (self.epsilon(data, strategies) if self.epsilon_round
+                else np.full(self.market.n_members, np.nan) if self._exact else revision.gain)
+        return Revision(revision.strategies, gain, revision.changed, revision.regret)
 
-    def _epsilon(self, values: np.ndarray, strategies: np.ndarray, rng) -> np.ndarray:
-        """Every member's exact gain from best-responding to the current profile."""
-        nobody = np.zeros(self.market.n_members, dtype=bool)
-        return best_response(self.market, values, strategies, revising=nobody, rng=rng).gain
+    def epsilon(self, values: np.ndarray, strategies: np.ndarray) -> np.ndarray:
+        """``(n,)`` every member's gain from its best deviation found (fixed values; see
+        ``epsilon_kind``)."""
+        return fixed_value_epsilon(self.market, values, strategies, grid=self.grid,
+                                   grid_max=self.spec.grid_max).gain
 
     def round_metrics(self, revision: Revision, values: np.ndarray, bids: np.ndarray,
                       utility: np.ndarray) -> dict[str, float]:

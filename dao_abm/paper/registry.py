@@ -25,10 +25,11 @@ class Experiment:
     Attributes:
         name: the command-line name, also the stem of its PNG and CSV.
         title: one line saying what it reproduces.
-        module: the module of ``dao_abm.paper`` with its ``run`` and ``key_numbers``.
-        plot_module: the module with its ``plot``, when not ``module``.
+        module: its module of ``dao_abm.paper``.
+        run_fn, plot_fn, key_numbers_fn: where its functions are: a name in ``module``, or
+            ``other_module.name`` for one in another module of ``dao_abm.paper``.
 
-    Its functions, imported from those modules when first used:
+    Its functions, imported when first used:
 
     - ``run(*, seed: int | None, quick: bool) -> DataFrame``, a pure function; seed None
       means the experiment's default seed, quick shrinks sizes for tests;
@@ -39,23 +40,25 @@ class Experiment:
     name: str
     title: str
     module: str
-    plot_module: str | None = None
+    run_fn: str = "run"
+    plot_fn: str = "plot"
+    key_numbers_fn: str = "key_numbers"
 
     @property
     def run(self) -> Callable[..., pd.DataFrame]:
-        return _function(self.module, "run")
+        return self._function(self.run_fn)
 
     @property
     def plot(self) -> Callable[[pd.DataFrame], Figure]:
-        return _function(self.plot_module or self.module, "plot")
+        return self._function(self.plot_fn)
 
     @property
     def key_numbers(self) -> Callable[[pd.DataFrame], pd.DataFrame]:
-        return _function(self.module, "key_numbers")
+        return self._function(self.key_numbers_fn)
 
-
-def _function(module: str, name: str) -> Callable:
-    return getattr(import_module(f"dao_abm.paper.{module}"), name)
+    def _function(self, where: str) -> Callable:
+        module, _, name = where.rpartition(".")
+        return getattr(import_module(f"dao_abm.paper.{module or self.module}"), name)
 
 
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
@@ -71,7 +74,15 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("unit-demand", "Section 4.2: unit-demand members, truthful means factor n",
                "unit_demand"),
     Experiment("constitution", "ConstitutionDAO: the crowdfund against Mechanism 1",
-               "constitution", plot_module="constitution_plot"),
+               "constitution", plot_fn="constitution_plot.plot"),
+    Experiment("bne-first-price",
+               "Bayes–Nash equilibrium of first price (n = 2, 3, 5, 10) learned by SODA",
+               "equilibria", run_fn="run_first_price"),
+    Experiment("bne-reserve",
+               "First price with reserve 1/2: the learned equilibrium against the closed form",
+               "equilibria", run_fn="run_reserve"),
+    Experiment("bne-all-pay", "All-pay: the learned equilibrium against the closed form",
+               "equilibria", run_fn="run_all_pay"),
 )}
 
 

@@ -1,0 +1,197 @@
+"""Epsilon (the largest gain from a unilateral deviation): hand-computed cases the value grid
+missed, joint deviations, and exactness against brute force on the engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dao_abm.learning import Market, epsilon_kind, fixed_value_epsilon
+from dao_abm.learning.breakpoints import below, member_candidates
+from dao_abm.learning.deviation import deviation_utilities
+from dao_abm.learning.payoffs import bid_payoffs
+from dao_abm.mechanisms import Groups, TwoLevelMechanism
+from tests.strategies import instances
+
+#: The learner's default relative grid: 41 points of [0, 1.5] (step 0.0375), and 1.
+GRID = np.union1d(np.linspace(0.0, 1.5, 41), [1.0])
+
+
+def grid_gain(market, values, bids):
+    """The old epsilon: the best multiple of the value on ``GRID``."""
+    return bid_payoffs(market, values, bids, GRID).gain
+
+
+def test_crowdfund_breakpoint_the_value_grid_misses():
+    """DAO {0, 1} (sum, pay your bid, shares pro rata) against member 2. Member 0 (value
+    10) bids 2.625 = 10 · 0.2625, the lowest grid bid that still wins (2.625 + 5 > 7.3; the
+    next one down, 2.25, loses). Its best deviation is the smallest winning bid, 7.3 - 5 =
+    2.3 (the DAO has index 0 and wins the tie), a gain of 0.325 the grid cannot see."""
+    market = Market("crowdfund", Groups.from_labels(np.array([0, 0, 1])))
+    values = np.array([10.0, 5.0, 8.0])
+    bids = np.array([10 * GRID[7], 5.0, 7.3])
+    assert bids[0] == 2.625
+    old = grid_gain(market, values, bids)
+    new = fixed_value_epsilon(market, values, bids, grid=GRID).gain
+    assert old[0] == 0.0
+    assert new[0] == pytest.approx(2.625 - 2.3, abs=1e-12)
+    # member 1 lowers 5 to 4.675 (grid: 4.6875); member 2 (value 8, pays its bid) needs
+    # just above the DAO's 7.625 (grid: 7.8).
+    assert old[1:] == pytest.approx([5 - 4.6875, 8 - 7.8])
+    assert new[1:] == pytest.approx([5 - 4.675, 8 - 7.625], abs=1e-12)
+    assert epsilon_kind(market, 1) == "exact"
+
+
+def test_free_rider_deviation_above_grid_max():
+    """Free rider (sum, Vickrey, everyone pays p / 10): member 0 (value 1, bid 0) tips its
+    DAO of 10 over the competitor's 5 by bidding 5 - 9 · 0.25 = 2.75 > 1.5 · value, then
+    pays 0.5: a gain of 0.5 above the value grid's reach."""
+    labels = np.array([0] * 10 + [1])
+    market = Market("free-rider", Groups.from_labels(labels))
+    values = np.array([1.0] + [0.25] * 9 + [6.0])
+    bids = np.array([0.0] + [0.25] * 9 + [5.0])
+    assert grid_gain(market, values, bids)[0] == 0.0
+    assert fixed_value_epsilon(market, values, bids, grid=GRID).gain[0] == pytest.approx(0.5)
+
+
+def test_zero_value_member_gets_positive_candidates():
+    """A member valuing an item at 0 still has bids above 0 among its candidates: the
+    absolute range reaches 1.5 times the largest value, and the breakpoints the bid that
+    ties the competitor (before, multiples of 0 were all 0)."""
+    market = Market("free-rider", Groups.from_labels(np.array([0, 0, 1])))
+    values = np.array([[0.0], [1.0], [4.0]])
+    bids = np.array([[0.0], [1.0], [3.0]])
+    cand = member_candidates(market, values, bids, GRID, 1.5)
+    assert cand[0, 0].max() == pytest.approx(6.0)
+    # the smallest bid with which the DAO ties member 2 (and wins the tie): x + 1 = 3
+    tie = cand[0, 0][cand[0, 0] + 1.0 >= 3.0].min()
+    assert tie == pytest.approx(2.0) and below(tie) + 1.0 < 3.0
+
+
+def unit_demand_case():
+    """Singletons. A values (10, 9) and bids (0, 9): it wins item 2 (second price 8), a
+    utility of 1. Raising item 1 to 5 alone wins both (10 - 13); dropping item 2 alone
+    gives 0. Both at once, (5, 0), win item 1 only: 10 - 5 = 5, a gain of 4."""
+    market = Market("dao-vickrey", Groups.from_sizes([1, 1, 1]), "unit-demand")
+    values = np.array([[10.0, 9.0], [5.0, 0.0], [0.0, 8.0]])
+    bids = np.array([[0.0, 9.0], [5.0, 0.0], [0.0, 8.0]])
+    return market, values, bids
+
+
+def test_joint_deviation_unit_demand():
+    market, values, bids = unit_demand_case()
+    cand = member_candidates(market, values, bids, GRID, 1.5)
+    one_at_a_time = deviation_utilities(market, values, bids, cand).max(axis=(-2, -1))
+    current = market.utilities(values, bids)
+    assert current[0] == 1.0 and one_at_a_time[0] == pytest.approx(1.0)
+    assert grid_gain(market, values, bids)[0] == 0.0
+    eps = fixed_value_epsilon(market, values, bids, grid=GRID)
+    assert eps.gain[0] == pytest.approx(4.0)
+    assert eps.kind == "exact"
+
+
+def test_joint_deviation_bundled_additive():
+    """Grand bundle, additive: A values (2, 2) and bids (8, 8), B bids 7. A wins the bundle
+    and pays 7 for a worth of 4 (utility -3). Lowering one item leaves a bundle bid of 8 > 7,
+    still winning; lowering both loses: a gain of 3 only a joint deviation finds."""
+    market = Market("grand-bundle", Groups.from_sizes([1, 1]), "additive")
+    values = np.array([[2.0, 2.0], [7.0, 0.0]])
+    bids = np.array([[8.0, 8.0], [7.0, 0.0]])
+    assert grid_gain(market, values, bids)[0] == 0.0
+    eps = fixed_value_epsilon(market, values, bids, grid=GRID)
+    assert eps.gain[0] == pytest.approx(3.0)
+    assert eps.kind == "exact"
+
+
+def test_kinds():
+    groups = Groups.from_sizes([2, 1])
+    assert epsilon_kind(Market("dao-vickrey", groups), 1) == "exact"
+    assert epsilon_kind(Market("free-rider", groups, "additive"), 3) == "exact"
+    assert epsilon_kind(Market("crowdfund", groups, "unit-demand"), 3) == "exact"
+    assert epsilon_kind(Market("vcg-equal-split", groups, "unit-demand"), 2) == (
+        "lower-bound: grid of 56 candidates per item, one item at a time")
+    first = Market(TwoLevelMechanism("wtp", "first-price", "max-equal-split"), groups)
+    assert epsilon_kind(first, 1) == "lower-bound: grid of 56 candidates per item"
+    assert epsilon_kind(first, 2, samples=256, shading_grid=42) == (
+        "lower-bound: grid of 42 shading factors, joint over 2 items, mean utility over 256 "
+        "sampled value profiles")
+    assert epsilon_kind(Market("dao-vickrey", groups, "unit-demand"), 9) == (
+        "lower-bound: grid of 56 candidates per item, one item at a time")
+
+
+# --- brute force on the engine ------------------------------------------------------------
+
+#: Deviations tried by brute force: every 1/64 in [0, 45] (bids are quarters in [0, 20]).
+FINE = np.arange(0, 45 * 64 + 1) / 64
+
+
+def brute_force_single(market: Market, values: np.ndarray, bids: np.ndarray) -> np.ndarray:
+    """``(n,)`` best gain over ``FINE`` for every member, one engine call per member."""
+    n = values.size
+    current = market.utilities(values, bids)
+    gain = np.empty(n)
+    for i in range(n):  # a test oracle: plain and readable
+        profiles = np.repeat(bids[None], FINE.size, axis=0)
+        profiles[:, i] = FINE
+        best = market.utilities(np.broadcast_to(values, profiles.shape), profiles)[:, i].max()
+        gain[i] = max(best - current[i], 0.0)
+    return gain
+
+
+single_instances = instances(valuations=("single",), exact=True, max_groups=4, max_size=3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(inst=single_instances, data=st.data())
+def test_exact_epsilon_equals_brute_force(inst, data):
+    """Constant price once the bid wins (Mechanism 1, free rider): the exact epsilon equals
+    the best of a fine grid. Pay-your-bid (crowdfund): it is at least that, and above it by
+    less than the grid step (the smallest winning bid may fall between grid points)."""
+    values = data.draw(st.lists(st.integers(0, 80), min_size=inst.groups.n_members,
+                                max_size=inst.groups.n_members)).copy()
+    values = np.array(values, dtype=np.float64) / 4
+    for name in ("dao-vickrey", "free-rider", "crowdfund"):
+        market = Market(name, inst.groups)
+        eps = fixed_value_epsilon(market, values, inst.bids, grid=GRID)
+        assert eps.kind == "exact"
+        brute = brute_force_single(market, values, inst.bids)
+        slack = 1 / 64 if name == "crowdfund" else 1e-9
+        assert (eps.gain >= brute - 1e-9).all(), name
+        assert (eps.gain <= brute + slack + 1e-9).all(), name
+
+
+@settings(max_examples=40, deadline=None)
+@given(inst=single_instances, data=st.data())
+def test_lower_bound_beats_the_value_grid(inst, data):
+    """Where epsilon is a lower bound, it is at least the value grid's."""
+    values = np.array(data.draw(st.lists(st.integers(0, 80), min_size=inst.groups.n_members,
+                                         max_size=inst.groups.n_members)), dtype=float) / 4
+    for mech in (TwoLevelMechanism("wtp", "first-price", "max-equal-split"),
+                 TwoLevelMechanism("max", "second-price", "equal-split-all")):
+        market = Market(mech, inst.groups)
+        eps = fixed_value_epsilon(market, values, inst.bids, grid=GRID)
+        assert eps.kind.startswith("lower-bound")
+        assert (eps.gain >= grid_gain(market, values, inst.bids) - 1e-12).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(inst=instances(valuations=("unit-demand",), exact=True, max_groups=3, max_size=2,
+                      max_items=2))
+def test_joint_unit_demand_equals_brute_force(inst):
+    """Mechanism 1 item by item with unit-demand members: the joint epsilon equals the best
+    of the product grid of quarters (prices do not depend on a winning bid)."""
+    bids = inst.bids
+    values = bids[::-1].copy()  # any fixed values
+    market = Market("dao-vickrey", inst.groups, "unit-demand")
+    eps = fixed_value_epsilon(market, values, bids, grid=GRID)
+    coarse = np.arange(0, 4 * 21 + 1) / 4
+    m = bids.shape[1]
+    pairs = np.stack(np.meshgrid(*[coarse] * m, indexing="ij"), -1).reshape(-1, m)
+    current = market.utilities(values, bids)
+    for i in range(bids.shape[0]):
+        profiles = np.repeat(bids[None], pairs.shape[0], axis=0)
+        profiles[:, i] = pairs
+        best = market.utilities(np.broadcast_to(values, profiles.shape), profiles)[:, i].max()
+        assert eps.gain[i] == pytest.approx(max(best - current[i], 0.0), abs=1e-9)
