@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from dao_abm.figures import figure_of
 from dao_abm.layout import dao_layout
-
-
-def _axes(ax: Axes | None, size: tuple[float, float] = (7, 4)) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax
-    fig, ax = plt.subplots(figsize=size, layout="constrained")
-    return fig, ax
 
 
 def welfare_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
                         label: str | None = None) -> Figure:
     """Welfare and OPT (left axis) and OPT/welfare (right axis) per round."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_of(ax)
     ax.plot(metrics["round"], metrics["welfare"], label=f"welfare{_tag(label)}")
     ax.plot(metrics["round"], metrics["optimal_welfare"], "--", color="grey",
             label=f"optimal welfare{_tag(label)}")
@@ -44,7 +33,7 @@ def welfare_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
 def truthfulness_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
                              label: str | None = None) -> Figure:
     """Truthful share and mean bid/value ratio per round."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_of(ax)
     ax.plot(metrics["round"], metrics["truthful_share"], label=f"truthful share{_tag(label)}")
     ax.plot(metrics["round"], metrics["mean_bid_ratio"], label=f"mean bid / value{_tag(label)}")
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
@@ -59,7 +48,7 @@ def bids_against_values(values: np.ndarray, bids: np.ndarray, dao_sizes: np.ndar
                         ax: Axes | None = None, max_points: int = 20_000) -> Figure:
     """Scatter of final bids against values, coloured by DAO size. Above ``max_points``
     members an evenly spaced sample is drawn (said in the title)."""
-    fig, ax = _axes(ax, (5.5, 5))
+    fig, ax = figure_of(ax, (5.5, 5))
     v = values.mean(axis=-1) if values.ndim > 1 else values
     b = bids.mean(axis=-1) if bids.ndim > 1 else bids
     step = max(1, -(-v.size // max_points))
@@ -79,7 +68,7 @@ def bids_against_values(values: np.ndarray, bids: np.ndarray, dao_sizes: np.ndar
 def affinity_graph(graph: nx.Graph, labels: np.ndarray, values: np.ndarray | None = None,
                    *, seed: int = 0, ax: Axes | None = None) -> Figure:
     """The affinity graph, nodes coloured by DAO and sized by value."""
-    fig, ax = _axes(ax, (6, 6))
+    fig, ax = figure_of(ax, (6, 6))
     pos = nx.get_node_attributes(graph, "pos")
     if len(pos) != graph.number_of_nodes():
         pos = dao_layout(graph, labels, seed=seed)
