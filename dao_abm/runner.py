@@ -76,11 +76,13 @@ def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel)
     """
     value_scale = float(np.mean(np.abs(model.values))) or 1.0
     tol = scenario.metrics.epsilon_tol * value_scale
-    summary: dict = {
-        "converged_round": converged_round(metrics["changed"], metrics["max_gain"], tol,
-                                           scenario.metrics.window),
-        "last_change_round": _last_change(metrics["changed"]),
-        "rounds": len(metrics),
+    rows = converged_round(metrics["changed"], metrics["max_gain"], tol, scenario.metrics.window)
+    last_change = _last_change(metrics["changed"])
+    summary: dict = {  # rows of metrics are recorded rounds (metrics.every)
+        "converged_round": None if rows is None else int(metrics["round"].iloc[rows - 1]),
+        "last_change_round": (None if last_change is None
+                              else int(metrics["round"].iloc[last_change - 1])),
+        "rounds": int(metrics["round"].iloc[-1]),
         "n_bidders": model.n_bidders,
         "epsilon_kind": model.learner.epsilon_kind,
     }
@@ -130,16 +132,21 @@ def write_run(result: RunResult, folder: Path) -> Path:
     return write_atomically(folder, lambda tmp: _write_contents(result, tmp))
 
 
-def _write_contents(result: RunResult, tmp: Path) -> None:
-    write_scenario(result.scenario, tmp / "scenario.toml")
-    meta = {
-        "dao_abm_version": __version__, "seed": result.scenario.seed,
-        "rounds": result.scenario.rounds, "seconds": round(result.seconds, 3),
+def run_meta(scenario: Scenario, seconds: float, **extra: object) -> dict:
+    """``run.json``: versions, seed, rounds, wall time."""
+    return {
+        "dao_abm_version": __version__, "seed": scenario.seed,
+        "rounds": scenario.rounds, "sessions": scenario.sessions, "seconds": round(seconds, 3),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(), "numpy": np.__version__,
         "mesa": mesa.__version__, "pandas": pd.__version__,
-        "epsilon_kind": result.model.learner.epsilon_kind,
-    }
+    } | extra
+
+
+def _write_contents(result: RunResult, tmp: Path) -> None:
+    write_scenario(result.scenario, tmp / "scenario.toml")
+    meta = run_meta(result.scenario, result.seconds,
+                    epsilon_kind=result.model.learner.epsilon_kind)
     (tmp / "run.json").write_text(json.dumps(meta, indent=2) + "\n")
     result.metrics.to_csv(tmp / "metrics.csv", index=False)
     result.by_size.to_csv(tmp / "by_size.csv", index=False)
@@ -169,12 +176,21 @@ def write_figures(result: RunResult, folder: Path) -> None:
 
 def run_scenario(scenario: Scenario, *, out: Path | None = None, root: Path = Path("runs"),
                  progress: bool = False) -> tuple[RunResult, Path]:
-    """Run and write; ``out`` is the exact folder (must not exist), else a new one in root."""
+    """Run and write; ``out`` is the exact folder (must not exist), else a new one in root.
+
+    Metrics stream into the folder as rounds are recorded (``dao_abm.ensemble.stream``);
+    ``sessions > 1`` runs an ensemble (``dao_abm.ensemble``). Ctrl-C stops after the
+    current round and still writes a valid, shorter folder, marked ``interrupted``.
+    """
     folder = out if out is not None else new_run_folder(root, scenario)
     if folder.exists():
         raise DaoAbmError(f"--out {folder}: already exists; runs never overwrite a folder")
-    result = run_model(scenario, progress=progress)
-    return result, write_run(result, folder)
+    from dao_abm.ensemble.run import stream_run  # it builds on this module
+
+    done: list[RunResult] = []
+    folder = write_atomically(folder, lambda tmp: done.append(
+        stream_run(scenario, tmp, progress=progress)))
+    return done[0], folder
 
 
 def with_run_options(scenario: Scenario, *, seed: int | None = None,

@@ -209,6 +209,17 @@ def test_constitution_matches_a_direct_engine_computation(frames) -> None:
         assert (np.diff(part["value"]) >= -1e-12).all()  # a Lorenz curve
 
 
+def test_banchio_skrzypacz_first_price_colludes_second_price_does_not(frames) -> None:
+    """Quick size (50 sessions, 4·10⁵ periods): first-price revenue settles low, near B&S's
+    0.24 (their Figure 1: 0.2265); second price goes to (0.95, 0.95) as in B&S (994/1000)."""
+    frame = frames["banchio-skrzypacz"]
+    ours = frame[frame["table"] == "summary"].set_index(["price", "measure"])["ours"]
+    assert 0.15 < ours["first", "final_revenue"] < 0.35
+    assert ours["first", "converged_share"] > 0.9 and ours["first", "share_at_top"] == 0
+    assert ours["second", "share_at_top"] > 0.8 and ours["second", "final_revenue"] > 0.85
+    assert ours["second", "last_revenue"] > ours["first", "last_revenue"] + 0.5
+
+
 @pytest.mark.parametrize("name", ["bne-first-price", "bne-reserve", "bne-all-pay"])
 def test_bne_experiments_meet_the_targets_even_quick(frames, name: str) -> None:
     """Quick (SODA's 64-point grids, n = 2, 3): every n within the issue's targets (L2 <=

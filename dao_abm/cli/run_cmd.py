@@ -37,6 +37,8 @@ def run(
 def format_summary(result: RunResult, folder: Path) -> str:
     """A one-screen summary of a finished run."""
     s, sc = result.summary, result.scenario
+    if sc.sessions > 1 or not s.get("rounds"):
+        return format_ensemble(result, folder)
     groups = result.model.groups
     conv = s["converged_round"]
     lines = [
@@ -66,3 +68,31 @@ def format_summary(result: RunResult, folder: Path) -> str:
 
 def _f(x: float | None) -> str:
     return "—" if x is None else f"{x:.4g}"
+
+
+def format_ensemble(result: RunResult, folder: Path) -> str:
+    """A one-screen summary of an ensemble (or of a run stopped before any record)."""
+    s, sc = result.summary, result.scenario
+    metrics = s.get("metrics", {})
+    lines = [
+        f"dao-abm run: {sc.name} — {sc.sessions} sessions"
+        + (" (interrupted)" if s["interrupted"] else ""),
+        f"  mechanism      {mechanism_label(mechanism_of(sc))}",
+        f"  learning       {sc.learning.rule}; {s['rounds_played']} of {sc.rounds} rounds "
+        f"in {result.seconds:.1f} s",
+    ]
+    if metrics:
+        lines.append(f"  converged      {_f(s['converged_share'])} of sessions")
+        for name in ("revenue", "welfare", "truthful_share", "mean_bid_ratio", "max_gain"):
+            final, avg = metrics[name]["final"], metrics[name]["time_average"]
+            lines.append(f"  {name:<14} last {_ci(final)}; time average {_ci(avg)}")
+    lines += [f"  results        {folder}/",
+              "                 metrics.csv (a row per session and recorded round), "
+              "summary.json, figures/"]
+    return "\n".join(lines)
+
+
+def _ci(x: dict) -> str:
+    if x["low"] is None:
+        return _f(x["mean"])
+    return f"{_f(x['mean'])} [{_f(x['low'])}, {_f(x['high'])}]"

@@ -83,6 +83,9 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                "equilibria", run_fn="run_reserve"),
     Experiment("bne-all-pay", "All-pay: the learned equilibrium against the closed form",
                "equilibria", run_fn="run_all_pay"),
+    Experiment("banchio-skrzypacz",
+               "Banchio & Skrzypacz (2022): Q-learners collude under first price, not second",
+               "banchio_skrzypacz"),
 )}
 
 

@@ -52,9 +52,28 @@ def check_consistency(s: Scenario) -> None:
     if s.learning.initial == "shaded" and s.learning.initial_alpha > s.learning.grid_max:
         raise DaoAbmError("learning.initial_alpha: must be <= learning.grid_max (no bid "
                           "exceeds grid_max times the value)")
+    if s.metrics.agent_interval % s.metrics.every:
+        raise DaoAbmError("metrics.agent_interval: must be a multiple of metrics.every "
+                          "(agent data is taken on recorded rounds)")
+    _check_sessions(s)
     _check_sizes(s)
     _check_individuals(s)
     check_memory(s)
+
+
+#: Keys an ensemble (sessions > 1) does not support yet: key -> test that it is in use.
+ENSEMBLE_UNSUPPORTED = {
+    "daos.reform": lambda s: s.daos.reform,
+}
+
+
+def _check_sessions(s: Scenario) -> None:
+    if s.sessions == 1:
+        return
+    for key, used in ENSEMBLE_UNSUPPORTED.items():
+        if used(s):
+            raise DaoAbmError(f"sessions: ensembles (sessions > 1) do not support {key} yet; "
+                              "run sessions = 1")
 
 
 def _check_sizes(s: Scenario) -> None:

@@ -148,6 +148,10 @@ class MetricsSpec:
     agent_interval: int = spec(0, "record agent-level data every this many rounds (0: never)",
                                min=0)
     epsilon_every: int = spec(1, "compute epsilon every this many rounds", min=1)
+    every: int = spec(1, "record metrics every this many rounds (and the last round); the "
+                         "other rounds skip the auction's bookkeeping and the metrics, so "
+                         "cumulative columns and time averages are over recorded rounds",
+                      min=1)
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,9 @@ class Scenario:
     description: str = spec("", "what the scenario models")
     seed: int = spec(0, "the one seed every random number comes from", min=0)
     rounds: int = spec(200, "auction rounds", min=1)
+    sessions: int = spec(1, "independent sessions run as one ensemble: session s draws from "
+                            "its own child seed of the seed (session 0 is the single run); "
+                            "the population (graph, DAOs, fixed values) is shared", min=1)
     population: PopulationSpec = field(default_factory=PopulationSpec)
     values: ValuesSpec = field(default_factory=ValuesSpec)
     graph: GraphSpec = field(default_factory=GraphSpec)

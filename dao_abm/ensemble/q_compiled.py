@@ -1,0 +1,190 @@
+"""The compiled Q-learning period loop: ``q_reference.advance`` as one numba pass.
+
+Sessions run in parallel (``prange``); inside a session the loop keeps each bidder's greedy
+action and runner-up (first maximizer among the other actions), so a period touches only
+the played entry of Q, and the argmax is rescanned only when the greedy action loses the
+lead or the runner-up is the entry that changed. Bit-identical to ``q_reference.advance``
+(same operations in the same order; ``tests/test_qgame.py``).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from dao_abm.ensemble.qgame import AGGREGATIONS, GOLDEN, MIX1, MIX2, SHARING, QGame, QState
+
+
+def advance(game: QGame, state: QState, periods: int) -> None:
+    """Play ``periods`` periods of every session, updating ``state`` in place."""
+    _advance(state.q, state.greedy, state.runner_up, state.t, periods, state.event_time,
+             state.event_action, state.cursor, state.keys, state.revenue, state.changes,
+             state.last_change, game.grid, game.values, game.order, game.starts,
+             game.price == "first", AGGREGATIONS.index(game.aggregation),
+             SHARING.index(game.sharing), game.alpha, game.gamma)
+    state.t += periods
+
+
+@numba.njit(cache=True, inline="always")
+def _tie_uniform(key, t):
+    z = key + GOLDEN * np.uint64(t + 1)
+    z = (z ^ (z >> np.uint64(30))) * MIX1
+    z = (z ^ (z >> np.uint64(27))) * MIX2
+    z = z ^ (z >> np.uint64(31))
+    return np.float64(z >> np.uint64(11)) * 2.0**-53
+
+
+@numba.njit(cache=True, inline="always")
+def _better(q, i, j):
+    """Whether action i comes before j: higher Q, or equal Q and lower index."""
+    return q[i] > q[j] or (q[i] == q[j] and i < j)
+
+
+@numba.njit(cache=True)
+def _first_max_except(q, skip):
+    best = -1
+    for k in range(q.size):
+        if k != skip and (best < 0 or q[k] > q[best]):
+            best = k
+    return best
+
+
+@numba.njit(cache=True)
+def _ranked(bid, order, lo, hi, out):
+    """``out[:hi - lo]`` = the bids of members ``order[lo:hi]``, high to low."""
+    k = hi - lo
+    for m in range(k):
+        x = bid[order[lo + m]]
+        pos = m
+        while pos > 0 and out[pos - 1] < x:
+            out[pos] = out[pos - 1]
+            pos -= 1
+        out[pos] = x
+    return k
+
+
+@numba.njit(cache=True)
+def _group_bid(bid, order, lo, hi, wtp, scratch):
+    if wtp:
+        k = _ranked(bid, order, lo, hi, scratch)
+        best = -np.inf
+        for i in range(k):
+            if (i + 1) * scratch[i] > best:
+                best = (i + 1) * scratch[i]
+        return best
+    total = 0.0
+    for m in range(lo, hi):
+        total = total + bid[order[m]]
+    return total
+
+
+@numba.njit(cache=True)
+def _settle(bid, group_bids, order, starts, values, top, pick, first_price, sharing, scratch,
+            reward):
+    """Price of the period; ``reward`` filled for every member (see ``q_reference.settle``)."""
+    n_groups = group_bids.size
+    winner, seen, second = -1, 0, -np.inf
+    for j in range(n_groups):
+        if winner < 0 and group_bids[j] == top:
+            if seen == pick:
+                winner = j
+                continue
+            seen += 1
+        if group_bids[j] > second:
+            second = group_bids[j]
+    price = top if first_price else second
+    for m in range(reward.size):
+        reward[m] = 0.0
+    lo, hi = starts[winner], starts[winner + 1]
+    k = hi - lo
+    if sharing == 0:  # max-equal-split
+        _ranked(bid, order, lo, hi, scratch)
+        t = 0
+        for i in range(k):
+            if scratch[i] * (i + 1) >= price:
+                t = i + 1
+        if t > 0:
+            cutoff, share = scratch[t - 1], price / t
+            for m in range(lo, hi):
+                i = order[m]
+                if bid[i] >= cutoff:
+                    reward[i] = values[i] - share
+    elif sharing == 1:  # equal-split-all
+        share = price / k
+        for m in range(lo, hi):
+            reward[order[m]] = values[order[m]] - share
+    else:  # proportional
+        total = 0.0
+        for m in range(lo, hi):
+            total = total + bid[order[m]]
+        scale = price / total if total > 0 else 0.0
+        for m in range(lo, hi):
+            i = order[m]
+            if bid[i] > 0:
+                reward[i] = values[i] - bid[i] * scale
+    return price
+
+
+@numba.njit(cache=True, parallel=True)
+def _advance(q, greedy, runner_up, t0, periods, event_time, event_action, cursor, keys,
+             revenue, changes, last_change, grid, values, order, starts, first_price,
+             aggregation, sharing, alpha, gamma):
+    n_sessions, n, _ = q.shape
+    n_groups = starts.size - 1
+    for s in numba.prange(n_sessions):
+        action = np.empty(n, dtype=np.int64)
+        bid = np.empty(n)
+        reward = np.empty(n)
+        group_bids = np.empty(n_groups)
+        scratch = np.empty(n)
+        total, moves, last = revenue[s], changes[s], last_change[s]
+        for t in range(t0, t0 + periods):
+            for i in range(n):
+                c = cursor[s, i]
+                if event_time[c] == t:
+                    a = event_action[c]
+                    cursor[s, i] = c + 1
+                else:
+                    a = greedy[s, i]
+                action[i] = a
+                bid[i] = grid[a]
+            top, n_tied = -np.inf, 0
+            for j in range(n_groups):
+                g = _group_bid(bid, order, starts[j], starts[j + 1], aggregation == 0, scratch)
+                group_bids[j] = g
+                if g > top:
+                    top, n_tied = g, 1
+                elif g == top:
+                    n_tied += 1
+            pick = 0
+            if n_tied > 1:
+                pick = np.int64(_tie_uniform(keys[s], t) * n_tied)
+            total += _settle(bid, group_bids, order, starts, values, top, pick, first_price,
+                             sharing, scratch, reward)
+            moved = False
+            for i in range(n):
+                qi = q[s, i]
+                a, g, r2 = action[i], greedy[s, i], runner_up[s, i]
+                qi[a] = (1 - alpha) * qi[a] + alpha * (reward[i] + gamma * qi[g])
+                if a == g:
+                    if not _better(qi, g, r2):
+                        greedy[s, i] = r2
+                        runner_up[s, i] = _first_max_except(qi, r2)
+                        moves += 1
+                        moved = True
+                elif a == r2:
+                    if _better(qi, a, g):
+                        greedy[s, i], runner_up[s, i] = a, g
+                        moves += 1
+                        moved = True
+                    else:
+                        runner_up[s, i] = _first_max_except(qi, g)
+                elif _better(qi, a, g):
+                    greedy[s, i], runner_up[s, i] = a, g
+                    moves += 1
+                    moved = True
+                elif _better(qi, a, r2):
+                    runner_up[s, i] = a
+            if moved:
+                last = t
+        revenue[s], changes[s], last_change[s] = total, moves, last

@@ -1,0 +1,86 @@
+"""Sessions of Q-learning bidders (``qgame.py``) stepped in chunks and recorded.
+
+``QEnsemble`` has the run loop's interface (``advance``, ``metrics``): the compiled kernel
+plays the periods between two records in one call, and a record is one row per session:
+the mean revenue per period since the last record, the greedy bids, the stage-game gain of
+the greedy profile (``max_gain``: 0 at a stage Nash equilibrium), greedy changes since the
+last record and whether the session has converged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from dao_abm.ensemble import q_compiled
+from dao_abm.ensemble.qgame import QGame, converged, stage_gain, start
+
+
+class QEnsemble:
+    """Sessions ``sessions`` of ``game`` over ``periods`` periods.
+
+    Args:
+        game: the auction and the learners.
+        periods: the horizon (exploration events are drawn for it).
+        sessions: session indices (each draws from ``session_rng(seed, s)``).
+        seed: the scenario seed.
+        kernel: a module with ``advance(game, state, periods)`` (``q_compiled`` or
+            ``q_reference``).
+    """
+
+    #: Periods the run loop may ask for at once (it checks for Ctrl-C in between).
+    max_chunk = 20_000
+
+    def __init__(self, game: QGame, periods: int, sessions: Sequence[int], *, seed: int,
+                 kernel=q_compiled) -> None:
+        self.game, self.periods, self.kernel = game, periods, kernel
+        self.ids = np.asarray(list(sessions), dtype=np.int64)
+        self.state = start(game, periods, self.ids, seed=seed)
+        self.since_record = 0
+
+    @property
+    def n_sessions(self) -> int:
+        return int(self.ids.size)
+
+    @property
+    def rounds_done(self) -> int:
+        return self.state.t
+
+    def advance(self, rounds: int, record: bool = False) -> None:
+        """Play ``rounds`` periods of every session (``record`` is the loop's; the state
+        always holds what ``metrics`` reports)."""
+        if self.state.t + rounds > self.periods:
+            raise ValueError(f"only {self.periods} periods were drawn for")
+        self.kernel.advance(self.game, self.state, rounds)
+        self.since_record += rounds
+
+    def greedy_bids(self) -> np.ndarray:
+        """``(S, n)`` the bids of the greedy actions."""
+        return self.game.grid[self.state.greedy]
+
+    def metrics(self) -> pd.DataFrame:
+        """One row per session for the periods since the last call."""
+        state, periods = self.state, max(self.since_record, 1)
+        bids = self.greedy_bids()
+        frame = pd.DataFrame({"session": self.ids, "round": state.t,
+                              "revenue": state.revenue / periods})
+        for i in range(self.game.n_bidders):
+            frame[f"bid_{i}"] = bids[:, i]
+        frame["greedy_price"] = greedy_price(self.game, bids)
+        frame["mean_bid_ratio"] = (bids / self.game.values).mean(axis=1)
+        frame["max_gain"] = stage_gain(self.game, state.greedy)
+        frame["changed"] = state.changes.copy()
+        frame["converged"] = converged(state, self.game.window)
+        state.revenue[:] = 0.0
+        state.changes[:] = 0
+        self.since_record = 0
+        return frame
+
+
+def greedy_price(game: QGame, bids: np.ndarray) -> np.ndarray:
+    """``(S,)`` the price of the greedy profile ``bids`` ``(S, n)`` (first: the highest bid;
+    second: the second highest; a tie at the top prices at the top)."""
+    ordered = np.sort(bids, axis=1)
+    return ordered[:, -1] if game.price == "first" else ordered[:, -2]

@@ -1,0 +1,136 @@
+"""Banchio & Skrzypacz (2022), "Artificial Intelligence and Auction Design" (arXiv:2202.05947),
+Figure 1 and §4: Q-learning bidders collude in first-price auctions but not in second-price.
+
+Two bidders with common value 1 bid on {0.05, 0.10, ..., 0.95}; stateless Q-learning with
+α = 0.05, γ = 0.99, ε_t = 0.025·exp(-0.0002·t), optimistic initial Q-values
+((v - b)⁺/(1 - γ), our reading), bandit feedback, ties split by a fair coin; 10⁶ periods
+and 1,000 sessions per price rule (``dao_abm.ensemble.qgame``; ``models/
+banchio_skrzypacz.toml`` is the same setting as a scenario).
+
+Reported by B&S: first price converges to low bids, revenue about 0.24 (their Figure 1's
+counts imply 0.2265); second price to about 0.95, with 994 of 1,000 sessions at
+(0.95, 0.95). We report the revenue of the final greedy profile and the realized revenue
+over the last 1% of periods, each as a mean over sessions with its 95% t-interval, the
+share of sessions that converged (greedy profile unchanged for the last 1,000 periods),
+and the distribution of final greedy bid profiles.
+
+The frame has three kinds of rows (``table``): "series" (mean revenue per period over each
+hundredth of the horizon: mean over sessions, 95% interval of that mean, and the 5-95%
+band of the sessions), "profile" (final greedy bid profiles and their counts) and
+"summary" (the measures above beside B&S's numbers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from dao_abm.ensemble.qgame import QGame
+from dao_abm.ensemble.qsessions import QEnsemble
+from dao_abm.experiments.stats import mean_ci
+from dao_abm.paper.common import new_figure
+
+GRID = np.round(np.arange(1, 20) * 0.05, 2)
+PRICES = ("first", "second")
+#: B&S's reported numbers (their §4 and Figure 1): measure -> price rule -> value.
+THEIRS = {
+    "final_revenue": {"first": 0.24, "second": 0.95},
+    "share_at_top": {"first": 0.0, "second": 0.994},
+}
+FULL = (1000, 1_000_000)  # sessions, periods
+QUICK = (50, 400_000)
+RECORDS = 100
+
+
+def game(price: str) -> QGame:
+    """B&S's setting under ``price`` ("first" or "second")."""
+    return QGame(values=np.ones(2), grid=GRID, price=price, alpha=0.05, gamma=0.99,
+                 epsilon=0.025, decay=0.0002, q_init="optimistic", window=1000)
+
+
+def run(*, seed: int | None = None, quick: bool = False,
+        size: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Both price rules; ``size`` = (sessions, periods) overrides FULL / QUICK."""
+    sessions, periods = size or (QUICK if quick else FULL)
+    seed = 0 if seed is None else seed
+    frames = [_one_rule(price, sessions, periods, seed) for price in PRICES]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _one_rule(price: str, sessions: int, periods: int, seed: int) -> pd.DataFrame:
+    ensemble = QEnsemble(game(price), periods, range(sessions), seed=seed)
+    step = periods // RECORDS
+    rows = []
+    for _ in range(RECORDS):
+        ensemble.advance(step)
+        record = ensemble.metrics()
+        mean, low, high, _ = mean_ci(record["revenue"])
+        band = np.percentile(record["revenue"], [5, 95])
+        rows.append({"table": "series", "price": price, "period": ensemble.rounds_done,
+                     "revenue_mean": mean, "revenue_low": low, "revenue_high": high,
+                     "band_low": band[0], "band_high": band[1]})
+    bids = ensemble.greedy_bids()
+    profiles = pd.DataFrame({"bid_0": bids[:, 0], "bid_1": bids[:, 1]}).value_counts()
+    for (b0, b1), count in profiles.items():
+        rows.append({"table": "profile", "price": price, "bid_0": b0, "bid_1": b1,
+                     "sessions": int(count), "share": count / sessions})
+    measures = {
+        "final_revenue": record["greedy_price"],
+        "last_revenue": record["revenue"],
+        "converged_share": record["converged"].astype(float),
+        "share_at_top": (bids == GRID[-1]).all(axis=1).astype(float),
+        "stage_nash_share": (record["max_gain"] <= 1e-12).astype(float),
+    }
+    for name, values in measures.items():
+        mean, low, high, _ = mean_ci(values)
+        if name in ("converged_share", "share_at_top", "stage_nash_share"):
+            low = high = np.nan  # a share, reported as is
+        rows.append({"table": "summary", "price": price, "measure": name, "ours": mean,
+                     "ours_low": low, "ours_high": high, "sessions": sessions,
+                     "periods": periods, "theirs": THEIRS.get(name, {}).get(price, np.nan)})
+    return pd.DataFrame(rows)
+
+
+def plot(frame: pd.DataFrame) -> Figure:
+    """Left: revenue per period over time (mean over sessions, 5-95% band of sessions) and
+    B&S's reported final revenues. Middle, right: final greedy bid profiles per rule."""
+    fig, axes = new_figure(3, size=(15, 4.5))
+    left = axes[0]
+    series = frame[frame["table"] == "series"]
+    for (price, part), color in zip(series.groupby("price", sort=False),
+                                    ("tab:red", "tab:blue"), strict=False):
+        left.plot(part["period"], part["revenue_mean"], color=color, label=f"{price} price")
+        left.fill_between(part["period"], part["band_low"], part["band_high"], color=color,
+                          alpha=0.2, lw=0)
+        theirs = THEIRS["final_revenue"][price]
+        left.axhline(theirs, color=color, ls="--", lw=0.8,
+                     label=f"B&S {price} price ≈ {theirs}")
+    left.set_xscale("log")
+    left.set_xlabel("period")
+    left.set_ylabel("revenue per period")
+    left.set_ylim(0, 1)
+    left.legend(fontsize="small", loc="center left")
+    left.set_title("Revenue (mean over sessions, 5–95% band)")
+    profiles = frame[frame["table"] == "profile"]
+    for ax, price in zip(axes[1:], PRICES, strict=True):
+        part = profiles[profiles["price"] == price]
+        counts = np.zeros((GRID.size, GRID.size))
+        i = np.searchsorted(GRID, part["bid_0"].to_numpy() - 1e-9)
+        j = np.searchsorted(GRID, part["bid_1"].to_numpy() - 1e-9)
+        counts[j, i] = part["sessions"].to_numpy()
+        image = ax.imshow(counts, origin="lower", cmap="Greys",
+                          extent=(0.025, 0.975, 0.025, 0.975))
+        fig.colorbar(image, ax=ax, label="sessions")
+        ax.set_xlabel("bidder 1's final greedy bid")
+        ax.set_ylabel("bidder 2's final greedy bid")
+        total = int(part["sessions"].sum())
+        ax.set_title(f"{price} price: final bids ({total} sessions)")
+    return fig
+
+
+def key_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The summary rows: ours (mean, 95% interval) beside B&S's."""
+    summary = frame[frame["table"] == "summary"]
+    return summary[["price", "measure", "ours", "ours_low", "ours_high", "theirs",
+                    "sessions", "periods"]].reset_index(drop=True)

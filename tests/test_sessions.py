@@ -1,0 +1,118 @@
+"""Sessions: session 0 is the single run, sessions are independent of each other and of
+how they are grouped, metrics stream every k rounds, and Ctrl-C leaves a valid folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dao_abm.cli import main
+from dao_abm.ensemble.sessions import SessionEnsemble
+from dao_abm.runner import run_model
+from dao_abm.scenario import load_scenario
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+SMALL = ["population.n_members=80", "daos.max_size=6", "rounds=12", "metrics.every=3",
+         "metrics.agent_interval=0"]
+
+
+def scenario(*overrides: str, name: str = "default"):
+    return load_scenario(MODELS / f"{name}.toml", [*SMALL, *overrides])
+
+
+def ensemble_metrics(spec, sessions=None) -> pd.DataFrame:
+    ensemble = SessionEnsemble.build(spec, sessions=sessions)
+    frames = []
+    for _ in range(spec.rounds // spec.metrics.every):
+        ensemble.advance(spec.metrics.every, True)
+        frames.append(ensemble.metrics())
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize("overrides", [(), ("values.redraw=true", "learning.samples=16"),
+                                       ("learning.rule='hedge'",)])
+def test_session_0_is_the_single_run(overrides) -> None:
+    single = run_model(scenario(*overrides)).metrics
+    assert single["round"].tolist() == [3, 6, 9, 12]
+    ensemble = ensemble_metrics(scenario("sessions=3", *overrides))
+    zero = ensemble[ensemble["session"] == 0].drop(columns="session").reset_index(drop=True)
+    pd.testing.assert_frame_equal(zero, single, check_dtype=False)
+    other = ensemble[ensemble["session"] == 1]
+    assert not np.array_equal(other["changed"].to_numpy(), zero["changed"].to_numpy())
+
+
+def test_sessions_do_not_depend_on_order_or_sharding() -> None:
+    spec = scenario("sessions=4", "values.redraw=true", "learning.samples=16")
+    whole = ensemble_metrics(spec).set_index(["session", "round"]).sort_index()
+    shards = pd.concat([ensemble_metrics(spec, sessions=[3, 1]),
+                        ensemble_metrics(spec, sessions=[2]),
+                        ensemble_metrics(spec, sessions=[0])])
+    pd.testing.assert_frame_equal(shards.set_index(["session", "round"]).sort_index(), whole)
+    assert whole.loc[1, "revenue"].tolist() != whole.loc[2, "revenue"].tolist()
+
+
+def test_ensemble_run_folder(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "e"
+    code = main(["run", str(MODELS / "default.toml"), "--out", str(folder), "-q",
+                 *(f"--set={s}" for s in SMALL), "--set", "sessions=5",
+                 "--set", "metrics.agent_interval=6"])
+    out = capsys.readouterr().out
+    assert code == 0 and "5 sessions" in out
+    metrics = pd.read_csv(folder / "metrics.csv")
+    assert len(metrics) == 5 * 4 and sorted(metrics["session"].unique()) == [0, 1, 2, 3, 4]
+    assert sorted(metrics["round"].unique()) == [3, 6, 9, 12]
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["sessions"] == 5 and not summary["interrupted"]
+    last = metrics[metrics["round"] == 12]["revenue"]
+    final = summary["metrics"]["revenue"]["final"]
+    assert final["mean"] == pytest.approx(last.mean())
+    average = metrics.groupby("session")["truthful_share"].mean()
+    interval = summary["metrics"]["truthful_share"]["time_average"]
+    assert interval["mean"] == pytest.approx(average.mean())
+    half = 2.776 * average.std(ddof=1) / np.sqrt(5)  # t_{0.975, 4}
+    assert interval["high"] - interval["mean"] == pytest.approx(half, rel=1e-3)
+    assert interval["low"] < interval["mean"] < interval["high"]
+    assert 0 <= summary["converged_share"] <= 1
+    agents = pd.read_csv(folder / "agents.csv")
+    assert len(agents) == 5 * 2 * 80 and sorted(agents["round"].unique()) == [6, 12]
+    assert {p.name for p in (folder / "figures").iterdir()} >= {"welfare_ratio.png"}
+
+
+def test_ensembles_refuse_what_they_do_not_support(tmp_path: Path, capsys) -> None:
+    code = main(["run", str(MODELS / "default.toml"), "--out", str(tmp_path / "x"),
+                 "--set", "sessions=2", "--set", "daos.reform=true"])
+    err = capsys.readouterr().err
+    assert code == 2 and "daos.reform" in err and err.count("\n") == 1
+    assert not (tmp_path / "x").exists()
+
+
+def test_ctrl_c_leaves_a_shorter_valid_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "stopped"
+    command = [sys.executable, "-m", "dao_abm.cli", "run", str(MODELS / "default.toml"),
+               "--out", str(folder), "-q", "--set", "population.n_members=60",
+               "--set", "daos.max_size=6", "--set", "sessions=2", "--rounds", "1000000",
+               "--set", "output.figures=false"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".stopped*/metrics.csv")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.5)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert "interrupted" in out
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["interrupted"] and 0 < summary["rounds_played"] < 1_000_000
+    metrics = pd.read_csv(folder / "metrics.csv")
+    assert len(metrics) >= 2 and set(metrics["session"]) == {0, 1}
+    assert json.loads((folder / "run.json").read_text())["interrupted"]
