@@ -110,15 +110,16 @@ def test_fan_chart_points_and_csv(fans_model):
                                np.quantile(values, QUANTILES, axis=1).T)
     np.testing.assert_array_equal(table["session_0"], values[:, 0])
     # the series the browser appends: lower edge and width of each band, median, session 0
+    # (value first, then the round: ECharts stacks the first dimension)
     lo90, band90, lo50, band50, median, zero = fan_points(model.fans, "truthful_share", 2)
-    assert [p[0] for p in median] == [4, 6]  # rounds after start = 2 only
+    assert [p[1] for p in median] == [4, 6]  # rounds after start = 2 only
     row = table.iloc[1]
-    assert lo90[0] == [4, pytest.approx(row["q05"])]
-    assert band90[0] == pytest.approx([4, row["q95"] - row["q05"], row["q05"], row["q95"]])
-    assert lo50[0][1] == pytest.approx(row["q25"])
+    assert lo90[0] == [pytest.approx(row["q05"]), 4]
+    assert band90[0] == pytest.approx([row["q95"] - row["q05"], 4, row["q05"], row["q95"]])
+    assert lo50[0][0] == pytest.approx(row["q25"])
     assert band50[0][2:] == pytest.approx([row["q25"], row["q75"]])
-    assert median[0][1] == pytest.approx(row["median"]) and zero[0][1] == row["session_0"]
-    assert view.points(runs, 6)["series"] == [[]] * 6
+    assert median[0][0] == pytest.approx(row["median"]) and zero[0][0] == row["session_0"]
+    assert view.points(runs, 6) == {"series": [[]] * 6, "xdim": 1}
     option = view.option(runs)
     assert option["title"]["text"] == "Truthful share across 4 sessions"
     assert [s["fanRole"] for s in option["series"]] == ["lower", "band"] * 2 + ["median",
