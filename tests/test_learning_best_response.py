@@ -9,13 +9,12 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from strategies import memberships
 
+from dao_abm.deviations import Market, deviation_utilities
 from dao_abm.learning import (
     TIE_POLICIES,
     BestResponse,
-    Market,
     best_response,
     best_response_shading,
-    deviation_utilities,
     dynamics,
 )
 from dao_abm.mechanisms import Groups, TwoLevelMechanism, utilities
@@ -107,7 +106,7 @@ def test_shading_takes_fresh_samples_each_round():
     assert np.abs(states[-1].strategies - 0.5).max() <= 0.1
 
 
-def test_free_rider_members_shade():
+def test_equal_split_shading_is_free_not_profitable():
     """free-rider (sum / second price / equal split among all): the price share does not
     depend on one's own bid, so the least bid that keeps the group winning is a best
     response, far below value; a member whose share exceeds its value strictly gains by

@@ -12,7 +12,8 @@ PRESETS: dict[str, TwoLevelMechanism] = {
     "grand-bundle": TwoLevelMechanism("wtp", "grand-bundle", "max-equal-split"),
     # Appendix A: truthful parts that do not compose into a truthful whole.
     "vcg-equal-split": TwoLevelMechanism("wtp", "vcg", "max-equal-split"),
-    # Pool all bids, split the bill evenly among everyone: invites free riding.
+    # Pool all bids, split the bill evenly among everyone: a member's bid decides only
+    # whether its DAO wins, not what it pays (a vote; models/split_the_bill.toml).
     "free-rider": TwoLevelMechanism("sum", "second-price", "equal-split-all"),
     # How ConstitutionDAO bid: pledges summed, pay-your-bid, shares pro rata.
     "crowdfund": TwoLevelMechanism("sum", "first-price", "proportional"),
@@ -35,9 +36,12 @@ def resolve(
     aggregation: str | None = None,
     upper: str | None = None,
     cost_sharing: str | None = None,
+    reserve: float = 0.0,
 ) -> TwoLevelMechanism:
-    """A preset by name, or a composition of three names; parts given override the preset."""
+    """A preset by name, or a composition of three names; parts given override the preset;
+    ``reserve`` is the auctioneer's reserve price (``TwoLevelMechanism.reserve``)."""
     base = preset(mechanism) if mechanism else PRESETS["dao-vickrey"]
     return TwoLevelMechanism(
-        aggregation or base.aggregation, upper or base.upper, cost_sharing or base.cost_sharing
+        aggregation or base.aggregation, upper or base.upper, cost_sharing or base.cost_sharing,
+        reserve=reserve,
     )
