@@ -14,7 +14,7 @@ from dao_abm.ensemble.fans import QUANTILE_COLUMNS, QUANTILES, fan_quantiles, fa
 from dao_abm.ensemble.sessions import SessionEnsemble
 from dao_abm.scenario import load_scenario
 from dao_abm.viz import VizModel, initial_params, model_params
-from dao_abm.viz.live import Run
+from dao_abm.viz.live import Run, parse_compare
 from dao_abm.viz.series import FANS, fan_points
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -139,3 +139,23 @@ def test_run_folder_draws_the_fans(tmp_path):
     _, folder = run_scenario(spec, out=tmp_path / "run")
     png = (folder / "figures" / "fans.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+
+
+def test_side_by_side_draws_one_fan_per_run():
+    from dao_abm.viz.live import PairModel
+
+    spec = load_scenario(MODELS / "default.toml", [*SMALL, "sessions=3"])
+    params = initial_params(model_params(spec)) | {"compare": parse_compare(
+        "mechanism.preset=crowdfund,dao-vickrey")}
+    pair = PairModel(**params)
+    pair.step()
+    view = FANS[0]
+    option = view.option(pair.runs)
+    names = [s["name"] for s in option["series"]]
+    assert len(names) == 12 and names[4] == "median · crowdfund"
+    assert names[10] == "median · dao-vickrey"
+    series = view.points(pair.runs, 0)["series"]
+    assert [len(points) for points in series] == [1] * 12
+    table = view.table(pair.runs)
+    assert table["run"].tolist() == ["mechanism.preset=crowdfund", "mechanism.preset=dao-vickrey"]
+    assert (table["sessions"] == 3).all()
