@@ -18,7 +18,9 @@ With fixed values, an epsilon round measures every member's gain with
 an absolute range and the breakpoints of the member's outcome: a lower bound), not with
 the learning rule's grid, whose rule then evaluates only the revising members in every
 round (so ``epsilon_every`` never changes what members learn, even under random tie
-breaking); with redrawn values it is the rule's gain on its shading grid.
+breaking); with redrawn values it is the gain on the shading grid in mean utility over
+``learning.samples`` value profiles (the rule's own when its feedback is ``expected``;
+measured apart, on epsilon rounds, when it sees one round: ``full``, ``bandit``).
 ``Learner.epsilon_kind`` says which (written to summary.json and run.json).
 """
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from dao_abm.deviations import Market
+from dao_abm.deviations.payoffs import shading_payoffs
 from dao_abm.learning import (
     LEARNING_RULES,
     Revision,
@@ -57,10 +60,9 @@ class Learner:
         self.n_items = population.n_items if population.item_axis else 1
         self.epsilon_every = scenario.metrics.epsilon_every
         self.epsilon_round = True  # whether the last revision measured every member
-        samples = self.spec.samples if self.rule.mode == "expected" else 1
         self.epsilon_kind = epsilon_kind(
             self.market, self.n_items, grid=self._relative, bids_grid=self._bids_grid,
-            samples=samples if self.redraw else None, shading_grid=self.grid.size)
+            samples=self.spec.samples if self.redraw else None, shading_grid=self.grid.size)
 
     @property
     def _relative(self) -> np.ndarray | None:
@@ -118,17 +120,29 @@ class Learner:
             data = (self.population.draw(rng, size=self.spec.samples)
                     if self.rule.mode == "expected" else values[None])
         self.epsilon_round = round_index % self.epsilon_every == 0
-        rule_measures = self.redraw or (self.rule.exact and self._exact)
+        rule_measures = (self.redraw and self.rule.mode == "expected") or (
+            self.rule.exact and self._exact)
         # With fixed values epsilon is measured apart (``epsilon``), so the rule evaluates
         # only the revisers every round and measuring never changes what members learn.
         members = None if self.epsilon_round and rule_measures else np.flatnonzero(mask)
         revision = self.rule.step(self.market, data, strategies, revising=mask, rng=rng,
                                   members=members)
+        if self.redraw and self.rule.mode != "expected":
+            # The rule saw this round's values only; epsilon is over S value samples.
+            gain = (self.shading_epsilon(strategies, rng) if self.epsilon_round
+                    else np.full(self.market.n_members, np.nan))
+            return Revision(revision.strategies, gain, revision.changed, revision.regret)
         if rule_measures:
             return revision  # the rule's gain is the epsilon (shading grid, or exact)
         gain = (self.epsilon(data, strategies) if self.epsilon_round
                 else np.full(self.market.n_members, np.nan) if self._exact else revision.gain)
         return Revision(revision.strategies, gain, revision.changed, revision.regret)
+
+    def shading_epsilon(self, strategies: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """``(n,)`` every member's gain over the shading grid, in mean utility over
+        ``learning.samples`` fresh value profiles (values redrawn; see ``epsilon_kind``)."""
+        samples = self.population.draw(rng, size=self.spec.samples)
+        return shading_payoffs(self.market, samples, strategies, self.grid).gain
 
     def epsilon(self, values: np.ndarray, strategies: np.ndarray) -> np.ndarray:
         """``(n,)`` every member's gain from its best deviation found (fixed values; see
