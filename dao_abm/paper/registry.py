@@ -15,6 +15,7 @@ from dao_abm.paper import (
     constitution,
     constitution_plot,
     dao_private_values,
+    emergence,
     equilibria,
     hl_bound,
     theorem_3_4,
@@ -54,8 +55,12 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                appendix_a.run, appendix_a.plot, appendix_a.key_numbers),
     Experiment("unit-demand", "Section 4.2: unit-demand members, truthful means factor n",
                unit_demand.run, unit_demand.plot, unit_demand.key_numbers),
-    Experiment("constitution", "ConstitutionDAO: the crowdfund against Mechanism 1",
+    Experiment("constitution", "ConstitutionDAO: the crowdfund against Mechanism 1, and the "
+               "crowdfund's learning by revision protocol",
                constitution.run, constitution_plot.plot, constitution.key_numbers),
+    Experiment("emergence", "What emerges under Mechanism 1 (the demo): tie policies x "
+               "protocols x seeds, fixed and redrawn values",
+               emergence.run, emergence.plot, emergence.key_numbers),
     Experiment("bne-first-price",
                "Bayes–Nash equilibrium of first price (n = 2, 3, 5, 10) learned by SODA",
                equilibria.run_first_price, equilibria.plot, equilibria.key_numbers),
