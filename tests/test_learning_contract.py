@@ -14,16 +14,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
+from dao_abm.deviations import Market, payoffs
 from dao_abm.errors import DaoAbmError
-from dao_abm.learning import (
-    FEEDBACK,
-    LEARNING_RULES,
-    Market,
-    check_params,
-    dynamics,
-    observe,
-    payoffs,
-)
+from dao_abm.learning import FEEDBACK, LEARNING_RULES, check_params, dynamics, observe
 from dao_abm.mechanisms import Groups, TwoLevelMechanism
 from dao_abm.model.model import DaoAuctionModel
 from dao_abm.scenario import describe_keys, scenario_from_dict

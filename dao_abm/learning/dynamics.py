@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dao_abm.deviations.market import Market
 from dao_abm.learning.contract import LEARNING_RULES
-from dao_abm.learning.market import Market
 from dao_abm.learning.protocols import revising_members
 
 Values = np.ndarray | Callable[[int, np.random.Generator], np.ndarray]

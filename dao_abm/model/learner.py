@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from dao_abm.deviations import Market
 from dao_abm.learning import (
     LEARNING_RULES,
-    Market,
     Revision,
     epsilon_kind,
     fixed_value_epsilon,
