@@ -248,14 +248,15 @@ def stage_gain(game: QGame, greedy: np.ndarray) -> np.ndarray:
     """``(S,)`` the largest gain any bidder has from a one-shot deviation against the greedy
     profile, in expected stage reward (over tie-breaks): 0 at a stage-game Nash
     equilibrium."""
-    from dao_abm.ensemble.q_reference import expected_rewards
+    from dao_abm.ensemble.q_reference import expected_outcome
 
     bids = game.grid[greedy]  # (S, n)
-    now = expected_rewards(game, bids)
+    now = expected_outcome(game, bids)[1]
     gain = np.zeros(bids.shape)
     for i in range(game.n_bidders):
         for b in game.grid:
             deviated = bids.copy()
             deviated[:, i] = b
-            gain[:, i] = np.maximum(gain[:, i], expected_rewards(game, deviated)[:, i] - now[:, i])
+            better = expected_outcome(game, deviated)[1][:, i] - now[:, i]
+            gain[:, i] = np.maximum(gain[:, i], better)
     return gain.max(axis=1)

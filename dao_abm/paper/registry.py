@@ -14,6 +14,7 @@ from dao_abm.paper import (
     banchio_skrzypacz,
     constitution,
     constitution_plot,
+    dao_collusion,
     equilibria,
     hl_bound,
     theorem_3_4,
@@ -66,6 +67,9 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("banchio-skrzypacz",
                "Banchio & Skrzypacz (2022): Q-learners collude under first price, not second",
                banchio_skrzypacz.run, banchio_skrzypacz.plot, banchio_skrzypacz.key_numbers),
+    Experiment("dao-collusion",
+               "Q-learning members in two DAOs: Mechanism 1 against crowdfund and free-rider",
+               dao_collusion.run, dao_collusion.plot, dao_collusion.key_numbers),
 )}
 
 
