@@ -29,6 +29,7 @@ from dao_abm.paper import (
     banchio_skrzypacz,
     constitution,
     dao_collusion,
+    dao_private_values,
     equilibria,
     hl_bound,
     select,
@@ -270,6 +271,23 @@ def test_bne_experiments_meet_the_targets_even_quick(frames, name: str) -> None:
     timing = ["learn_seconds", "metric_seconds"]
     again = EXPERIMENTS[name].run(seed=None, quick=True)
     pd.testing.assert_frame_equal(frame.drop(columns=timing), again.drop(columns=timing))
+
+
+def test_dao_private_values_quick(frames) -> None:
+    """Quick (DAOs of 1 and 3): Mechanism 1 ends within 0.02 of the identity at both sizes
+    and loses < 1e-3 on held-out draws; with DAOs of one every mechanism allocates
+    efficiently; crowdfund members shade (far from the identity)."""
+    frame = frames["dao-private-values"]
+    assert list(frame.columns) == dao_private_values.COLUMNS
+    table = dao_private_values.key_numbers(frame).set_index(["mechanism", "size"])
+    for size in dao_private_values.QUICK_SIZES:
+        row = table.loc[("dao-vickrey", size)]
+        assert row["l2_to_identity"] < 0.02 and row["held_out_loss"] < 1e-3
+        assert table.loc[("crowdfund", size), "l2_to_identity"] > 0.1
+    for mechanism in dao_private_values.MECHANISMS:
+        assert table.loc[(mechanism, 1), "welfare_of_opt"] == pytest.approx(1.0)
+    outcome = frame[frame["part"] == "outcome"]
+    assert (outcome["welfare"] <= outcome["optimum"] + 1e-12).all()
 
 
 @pytest.mark.parametrize("name", list(EXPERIMENTS))

@@ -100,18 +100,12 @@ class Discretized:
             sigma = np.repeat(sigma, self.game.n, axis=0)
         if how == "mean":
             return BidFunctions(self.values, sigma @ self.bids)
-        mass = np.einsum("k,ikm->im", self.weights, sigma)
-        edges = np.concatenate([[self.bids[0]], (self.bids[1:] + self.bids[:-1]) / 2,
-                                [self.bids[-1]]])
-        if self.game.reserve in self.bids:  # the reserve's cell starts at the reserve
-            edges[np.searchsorted(self.bids, self.game.reserve)] = self.game.reserve
-        cum = np.concatenate([np.zeros((mass.shape[0], 1)), np.cumsum(mass, axis=1)], axis=1)
-        cum /= cum[:, -1:]
         if knots is None:
             low, high = self.game.prior.low, self.game.prior.high
             knots = np.union1d(self.values, np.linspace(low, high, FINE_KNOTS))
-        q = self.game.prior.cdf(knots)
-        return BidFunctions(knots, np.stack([_quantile(c, edges, q) for c in cum]))
+        mass = np.einsum("k,ikm->im", self.weights, sigma)
+        return BidFunctions(knots, read_off(mass, self.bids, self.game.prior.cdf(knots),
+                                            self.game.reserve))
 
     def relative_loss(self, sigma: np.ndarray, util: np.ndarray) -> np.ndarray:
         """``(n,)`` relative utility loss in the discretized game."""
@@ -169,7 +163,7 @@ def soda(disc: Discretized, *, rng: np.random.Generator, eta: float = 50.0,
     n, k, m = 1 if symmetric else disc.game.n, disc.values.size, disc.bids.size
     dual = rng.uniform(0.0, 1.0, size=(n, k, m))
     for t in range(1, iterations + 1):
-        sigma = _softmax(dual)
+        sigma = softmax(dual)
         util = disc.utilities(sigma)
         loss = disc.relative_loss(sigma, util)
         yield SodaState(t - 1, sigma, loss)
@@ -178,10 +172,24 @@ def soda(disc: Discretized, *, rng: np.random.Generator, eta: float = 50.0,
         scale = (np.maximum(util.max(axis=2, keepdims=True), TINY)
                  if step_rule == "scaled" else 1.0)
         dual = dual + eta * t ** (-beta) * util / scale
-    yield SodaState(iterations, _softmax(dual), loss)
+    yield SodaState(iterations, softmax(dual), loss)
 
 
-def _quantile(cum: np.ndarray, edges: np.ndarray, q: np.ndarray) -> np.ndarray:
+def read_off(mass: np.ndarray, bids: np.ndarray, q: np.ndarray, reserve: float = 0.0
+             ) -> np.ndarray:
+    """``(J, Q)`` the monotone pure strategies β = G⁻¹(q) with the bid distributions
+    ``mass`` ``(J, M)`` on the grid ``bids``, at prior quantiles ``q`` = F(v). Each grid
+    bid's mass is spread evenly over its cell (between midpoints to its neighbours; the
+    reserve's cell starts at the reserve) so that G is continuous."""
+    edges = np.concatenate([[bids[0]], (bids[1:] + bids[:-1]) / 2, [bids[-1]]])
+    if reserve in bids:
+        edges[np.searchsorted(bids, reserve)] = reserve
+    cum = np.concatenate([np.zeros((mass.shape[0], 1)), np.cumsum(mass, axis=1)], axis=1)
+    cum /= cum[:, -1:]
+    return np.stack([inverse_cdf(c, edges, q) for c in cum])
+
+
+def inverse_cdf(cum: np.ndarray, edges: np.ndarray, q: np.ndarray) -> np.ndarray:
     """The smallest b with G(b) = q for the piecewise linear G through (edges, cum)."""
     i = np.clip(np.searchsorted(cum, q, side="left"), 1, cum.size - 1)
     width = cum[i] - cum[i - 1]
@@ -189,7 +197,8 @@ def _quantile(cum: np.ndarray, edges: np.ndarray, q: np.ndarray) -> np.ndarray:
     return edges[i - 1] + np.clip(frac, 0.0, 1.0) * (edges[i] - edges[i - 1])
 
 
-def _softmax(dual: np.ndarray) -> np.ndarray:
+def softmax(dual: np.ndarray) -> np.ndarray:
+    """Row-wise softmax over the last axis (the entropic mirror map of dual averaging)."""
     z = np.exp(dual - dual.max(axis=-1, keepdims=True))
     return z / z.sum(axis=-1, keepdims=True)
 

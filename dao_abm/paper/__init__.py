@@ -10,7 +10,11 @@ pure ``run(*, seed, quick) -> DataFrame``, a ``plot(frame) -> Figure`` and a
   every tie policy;
 - ``unit_demand``: Section 4.2 (Lemma 4.8 / Theorem 4.2), the factor n for unit demand;
 - ``constitution``: ConstitutionDAO's crowdfund against Mechanism 1
-  (figure in ``constitution_plot``).
+  (figure in ``constitution_plot``);
+- ``equilibria``: Bayes–Nash equilibria of first price (with and without a reserve) and
+  all-pay learned by SODA against the closed forms (the field's benchmarks);
+- ``dao_private_values``: members of DAOs under private values, the bid functions they learn
+  by DAO size under Mechanism 1, crowdfund and free-rider.
 """
 
 from dao_abm.paper.registry import EXPERIMENTS, Experiment, select
