@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from dao_abm.ensemble.fans import BANDS, HEADLINE
 from dao_abm.layout import dao_layout
 
 
@@ -52,6 +53,37 @@ def truthfulness_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
     ax.set_ylim(bottom=0)
     ax.legend(fontsize="small")
     ax.set_title("Does truthful bidding emerge?")
+    return fig
+
+
+def fan_over_rounds(table: pd.DataFrame, metric: str, ax: Axes | None = None) -> Figure:
+    """One metric across sessions per recorded round: the median and the bands holding 50%
+    and 90% of the sessions. ``table``: tidy quantiles (``dao_abm.ensemble.fans.fan_table``)."""
+    fig, ax = _axes(ax)
+    rows = table[table["metric"] == metric].dropna(subset=["median"])
+    for (label, low, high), alpha in zip(BANDS, (0.18, 0.35), strict=True):
+        ax.fill_between(rows["round"], rows[low], rows[high], color="tab:blue", alpha=alpha,
+                        lw=0, label=label)
+    ax.plot(rows["round"], rows["median"], color="tab:blue", lw=1.6, label="median")
+    ax.set_xlabel("round")
+    ax.set_title(HEADLINE.get(metric, metric), fontsize="medium")
+    return fig
+
+
+def fans_over_rounds(table: pd.DataFrame, sessions: int) -> Figure:
+    """``fan_over_rounds`` of every headline metric in ``table``, one panel each."""
+    metrics = [m for m in HEADLINE if m in set(table["metric"])]
+    cols = min(3, max(1, len(metrics)))
+    rows = -(-max(1, len(metrics)) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), layout="constrained",
+                             squeeze=False)
+    for ax, metric in zip(axes.flat, metrics, strict=False):
+        fan_over_rounds(table, metric, ax=ax)
+    for ax in axes.flat[len(metrics):]:
+        ax.set_axis_off()
+    if metrics:
+        axes.flat[0].legend(fontsize="small")
+    fig.suptitle(f"Across {sessions} sessions: median and the bands holding 50% and 90%")
     return fig
 
 

@@ -62,7 +62,7 @@ def test_second_price_dynamics_end_truthful(mechanism, grid, protocol):
     n = 6
     market = Market(mechanism, Groups.from_sizes([1] * n))
     values, bids = rng.random(n), 2 * rng.random(n)
-    states = list(dynamics(market, values, bids, rule=BestResponse("truthful"),
+    states = list(dynamics(market, values, bids, rule=BestResponse(tie_policy="truthful"),
                            protocol=protocol, rounds=2 * n, rng=rng, grid=grid))
     assert_allclose(states[-1].strategies, values, rtol=0, atol=1e-12)
     final = best_response(market, values, states[-1].strategies, revising=everyone(n),

@@ -180,7 +180,7 @@ def test_rules_move_only_the_members(name):
     rows = np.array([0, 2, 5])
     out = rule.step(market, values, bids, revising=revising, rng=rng, members=rows)
     assert_array_equal(out.strategies[~revising], bids[~revising])
-    memory = name in ("hedge", "q-learning")  # they evaluate everyone for their memory
+    memory = rule.memory  # rules with memory evaluate everyone
     assert np.isnan(out.gain[[1, 3, 4]]).all() != memory
     assert np.isfinite(out.gain[rows]).all()
 

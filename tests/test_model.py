@@ -82,20 +82,20 @@ def test_truthful_bidding_emerges_under_mechanism_1() -> None:
 
 
 @pytest.mark.parametrize("policy", ["keep", "truthful", "lowest", "random"])
-@pytest.mark.parametrize("grid_max", [1.5, 1.2])
-def test_bids_and_price_stay_within_the_cap(policy: str, grid_max: float) -> None:
-    """No bid exceeds grid_max · value in any round, so no group bid exceeds grid_max times
+@pytest.mark.parametrize("grid_high", [1.5, 1.2])
+def test_bids_and_price_stay_within_the_cap(policy: str, grid_high: float) -> None:
+    """No bid exceeds grid_high · value in any round, so no group bid exceeds grid_high times
     the group's truthful bid (WTP is monotone in each bid) and the price stays below
-    grid_max times the largest truthful group bid. (It can exceed the highest member value:
+    grid_high times the largest truthful group bid. (It can exceed the highest member value:
     a DAO's WTP pools its members.) Unbounded "random" draws reached prices of 2.4e38."""
-    sc = scenario("default", f"learning.tie_policy='{policy}'", f"learning.grid_max={grid_max}",
+    sc = scenario("default", f"learning.tie_policy='{policy}'", f"learning.grid_high={grid_high}",
                   "rounds=60")
     model = DaoAuctionModel(sc)
     truthful = model.mechanism.run(model.values, model.groups, "single").group_bids.max()
     frame = run_model(sc).metrics
-    assert (frame["max_bid_ratio"] <= grid_max).all()
-    assert (frame["price"] <= grid_max * truthful).all()
-    assert frame["max_bid_ratio"].max() > 0.95 * grid_max  # the cap is reached, not far off
+    assert (frame["max_bid_ratio"] <= grid_high).all()
+    assert (frame["price"] <= grid_high * truthful).all()
+    assert frame["max_bid_ratio"].max() > 0.95 * grid_high  # the cap is reached, not far off
     assert frame["price"].max() > model.values.max()  # pooled: above every member value
 
 

@@ -73,7 +73,7 @@ def test_round_trip_through_toml(tmp_path: Path) -> None:
         ({"daos": {"reform_rule": 1}}, "daos.reform_rule: expected"),
         ({"daos": {"reform_rule": ""}}, "daos.reform_rule: '' is not one of"),
         ({"learning": {"initial": "shaded", "initial_alpha": 2.0}},
-         "learning.initial_alpha: must be <= learning.grid_max"),
+         "learning.initial_alpha: must be <= 1.5, the largest point"),
         ({"population": {"n_members": 100_000_000_000}},
          "population.n_members: 100000000000 members need at least"),
     ],

@@ -15,6 +15,7 @@ import pytest
 
 from dao_abm.cli import main, viz_cmd
 from dao_abm.errors import DaoAbmError
+from dao_abm.learning import LEARNING_RULES
 from dao_abm.scenario import load_scenario
 from dao_abm.viz import (
     ENV_OVERRIDES,
@@ -84,7 +85,7 @@ def test_model_params_offer_the_four_controls(small):
     params = model_params(small)
     assert params["scenario"] is small
     assert params["preset"]["type"] == "Select" and "free-rider" in params["preset"]["values"]
-    assert params["rule"]["values"] == list(RULES)
+    assert params["rule"]["values"] == RULES() == LEARNING_RULES.names()
     assert params["n_members"]["type"] == "SliderInt" and params["n_members"]["value"] == 60
     assert params["seed"] == {"type": "InputText", "label": "Seed", "value": "7"}
     assert params["overrides"]["type"] == "InputText" and params["overrides"]["value"] == ""

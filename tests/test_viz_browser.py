@@ -127,8 +127,9 @@ def stop(served: Served) -> None:
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     """The pages the tests open, started together (each takes seconds to start): a small
-    scenario, two runs side by side, ConstitutionDAO (17,437 members), and a scenario that
-    cannot be read (a folder), served by ``solara run`` directly since the CLI refuses it."""
+    scenario, two runs side by side, ConstitutionDAO (17,437 members), the small scenario
+    with 4 sessions, and a scenario that cannot be read (a folder), served by ``solara run``
+    directly since the CLI refuses it."""
     folder = tmp_path_factory.mktemp("viz")
     small = ["--set", "population.n_members=60"]
     started = {
@@ -136,6 +137,7 @@ def servers(tmp_path_factory):
         "pair": launch("pair", [*small, "--compare", "mechanism.preset=crowdfund,dao-vickrey"],
                        folder),
         "big": launch("big", [str(MODELS / "constitution_dao.toml")], folder),
+        "fans": launch("fans", [*small, "--set", "sessions=4"], folder),
         "broken": launch("broken", [], folder, env=viz_cmd.QUIET_SERVER | {
             ENV_SCENARIO: str(folder), ENV_OVERRIDES: "[]"}),
     }
@@ -361,3 +363,32 @@ def test_constitution_dao_loads_and_steps(servers, page):
     wait_drawn(page, ("welfare", "bids"), 0)
     step(page, 1)
     wait_drawn(page, ("welfare", "truthful", "epsilon", "winner", "bids"), 1)
+
+
+FANS = ("fan-truthful-share", "fan-approximation-ratio", "fan-max-gain", "fan-revenue",
+        "fan-winner-size")
+
+
+def test_sessions_show_fan_charts_that_step_and_export(servers, page):
+    expect = sync_api.expect
+    open_page(page, servers["fans"].url)
+    wait_drawn(page, OVERVIEW, 0)  # the single-run views show session 0
+    expect(page.locator(".dao-command")).to_contain_text("sessions=4")
+    tab(page, "Sessions")
+    expect(page.locator(".dao-sessions-note")).to_contain_text("4 sessions")
+    wait_drawn(page, FANS, 0)
+    before = chart(page, "fan-truthful-share").screenshot()
+    step(page, 1)
+    wait_drawn(page, FANS, 1)
+    assert changed(chart(page, "fan-truthful-share"), before), "the fan chart did not change"
+    step(page, 2)
+    wait_drawn(page, FANS, 2)
+    fan = pd.read_csv(io.BytesIO(download(page, page.locator(".dao-csv-fan-truthful-share"))))
+    assert fan["round"].tolist() == [1, 2] and (fan["sessions"] == 4).all()
+    assert (fan["q05"] <= fan["q25"]).all() and (fan["q25"] <= fan["median"]).all()
+    assert (fan["median"] <= fan["q75"]).all() and (fan["q75"] <= fan["q95"]).all()
+    assert png_size(download(page, page.locator(".dao-fan-revenue .dao-png")))[0] > 400
+    tab(page, "Overview")  # session 0 of the fans is the run the other views show
+    wait_drawn(page, ("truthful",), 2)
+    truthful = pd.read_csv(io.BytesIO(download(page, page.locator(".dao-csv-truthful"))))
+    assert truthful["truthful_share"].tolist() == pytest.approx(fan["session_0"].tolist())

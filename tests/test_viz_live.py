@@ -121,7 +121,7 @@ def test_viz_rejects_a_bad_compare_before_serving(capsys):
 def test_page_overrides_apply(small):
     assert parse_overrides("learning.rule=logit; rounds=5\nseed=3;") == [
         "learning.rule=logit", "rounds=5", "seed=3"]
-    model = viz_model(small, overrides="learning.rule=logit; learning.temperature=0.5")
+    model = viz_model(small, overrides="learning.rule=logit; learning.params.temperature=0.5")
     assert model.error is None and model.scenario.learning.rule == "logit"
 
 

@@ -15,7 +15,7 @@ import contextlib
 import json
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -24,18 +24,22 @@ import pandas as pd
 from tqdm import tqdm
 
 from dao_abm import plots
+from dao_abm.ensemble.fans import HEADLINE, fan_table
 from dao_abm.ensemble.stream import RunStream, SessionStats
 from dao_abm.model.model import DaoAuctionModel
+from dao_abm.model.population import Population
 from dao_abm.model.session import recorded
 from dao_abm.runner import SUMMARY_COLUMNS, RunResult, run_meta, summarize, write_figures
 from dao_abm.scenario import Scenario, write_scenario
 
 
-def ensemble_of(scenario: Scenario):
-    """The ensemble that runs ``scenario.sessions`` sessions (the fastest that fits)."""
+def ensemble_of(scenario: Scenario, *, sessions: Sequence[int] | None = None,
+                seed: int | None = None, population: Population | None = None):
+    """The ensemble that runs ``sessions`` (default: all ``scenario.sessions``) sessions
+    (the fastest that fits), on ``population`` if given (see ``SessionEnsemble.build``)."""
     from dao_abm.ensemble.sessions import SessionEnsemble
 
-    return SessionEnsemble.build(scenario)
+    return SessionEnsemble.build(scenario, sessions=sessions, seed=seed, population=population)
 
 
 def stream_run(scenario: Scenario, folder: Path, *, progress: bool = False) -> RunResult:
@@ -143,14 +147,18 @@ def _stop_on_sigint():
 
 
 def _ensemble_figures(folder: Path, first) -> None:
-    """Welfare and truthfulness averaged over sessions per recorded round; session 0's bids."""
+    """Welfare and truthfulness averaged over sessions per recorded round; the headline
+    metrics as fans (median and 50%/90% bands across sessions); session 0's bids."""
     columns = ["round", "welfare", "optimal_welfare", "approximation_ratio", "truthful_share",
                "mean_bid_ratio"]
-    metrics = pd.read_csv(folder / "metrics.csv", usecols=columns)
-    mean = metrics.replace(np.inf, np.nan).groupby("round", as_index=False).mean()
+    metrics = pd.read_csv(folder / "metrics.csv", usecols=lambda c: c in {
+        "session", *columns, *HEADLINE})
+    mean = metrics[columns].replace(np.inf, np.nan).groupby("round", as_index=False).mean()
     figures = {
         "welfare_ratio.png": plots.welfare_over_rounds(mean, label="mean over sessions"),
         "truthfulness.png": plots.truthfulness_over_rounds(mean, label="mean over sessions"),
+        "fans.png": plots.fans_over_rounds(fan_table(metrics),
+                                           int(metrics["session"].nunique())),
     }
     if hasattr(first, "groups"):
         figures["bids_vs_values.png"] = plots.bids_against_values(

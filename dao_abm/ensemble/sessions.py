@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from dao_abm.model.population import build_population
+from dao_abm.model.population import Population, build_population
 from dao_abm.model.session import AGENT_COLUMNS, COLUMNS, Session, instance_rng
 from dao_abm.scenario import Scenario
 
@@ -32,11 +32,15 @@ class SessionEnsemble:
 
     @classmethod
     def build(cls, scenario: Scenario, *, sessions: Sequence[int] | None = None,
-              seed: int | None = None) -> SessionEnsemble:
-        """Sessions ``sessions`` (default ``range(scenario.sessions)``) on one instance."""
+              seed: int | None = None, population: Population | None = None
+              ) -> SessionEnsemble:
+        """Sessions ``sessions`` (default ``range(scenario.sessions)``) on one instance:
+        ``population`` if given (the instance of another session of this scenario and
+        seed, e.g. the live page's model), else drawn from ``instance_rng(seed)``."""
         seed = scenario.seed if seed is None else seed
         ids = range(scenario.sessions) if sessions is None else sessions
-        population = build_population(scenario, instance_rng(seed))
+        if population is None:
+            population = build_population(scenario, instance_rng(seed))
         return cls([Session(scenario, seed, session=s, population=population) for s in ids])
 
     @property

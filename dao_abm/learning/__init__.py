@@ -6,50 +6,79 @@ Pure functions and small classes; every random draw comes from the ``rng`` keywo
     market = Market("dao-vickrey", groups)
     revision = best_response(market, values, bids, revising=mask, rng=rng)
 
-Modules: ``market`` (what members bid into), ``critical`` and ``slots`` (Mechanism 1's
-critical bids), ``deviation`` (utilities of unilateral deviations), ``payoffs`` (grids and
-payoff tables), ``best_response`` / ``exact`` / ``ties`` (best responses and tie policies),
-``rules``, ``hedge``, ``qlearning`` (learning rules), ``protocols`` (who revises),
-``dynamics``, ``breakpoints`` and ``epsilon`` (the equilibrium gain, and its kind). Grid
-rules take ``members=`` to evaluate only some members (the revising ones).
+Learning: ``contract`` (the ``Rule`` contract, ``LEARNING_RULES`` and ``register_rule``),
+``rules/`` (one file per rule), ``feedback`` (bandit, full, expected), ``grids`` (candidate
+strategies), ``choice`` (softmax and ε-greedy draws), ``regret``, ``revision``, ``ties``,
+``protocols`` (who revises), ``dynamics`` (the Mesa-free loop); ``breakpoints`` and
+``epsilon`` (the equilibrium gain, and its kind).
+Deviation oracles ("what does member i get if it alone bids x?"): ``market``, ``critical``
+and ``slots`` (Mechanism 1's critical bids), ``deviation``, ``payoffs``, ``best_response``
+and ``exact``. Grid rules take ``members=`` to evaluate only some members (the revising ones).
 """
 
+from dao_abm.learning import rules as _rules  # noqa: F401  (registers the shipped rules)
 from dao_abm.learning.best_response import best_response, best_response_shading
+from dao_abm.learning.contract import (
+    LEARNING_RULES,
+    GridRule,
+    Rule,
+    check_params,
+    param,
+    register_rule,
+)
 from dao_abm.learning.critical import critical_bids
 from dao_abm.learning.deviation import deviation_utilities
 from dao_abm.learning.dynamics import State, dynamics
 from dao_abm.learning.epsilon import Epsilon, epsilon_kind, fixed_value_epsilon
-from dao_abm.learning.hedge import ExternalRegret, Hedge
+from dao_abm.learning.feedback import FEEDBACK, Feedback, observe
+from dao_abm.learning.grids import GRID_SCALES, Grid
 from dao_abm.learning.market import Market
 from dao_abm.learning.payoffs import DEFAULT_GRID, Payoffs, payoffs
 from dao_abm.learning.protocols import PROTOCOLS, revising_members
-from dao_abm.learning.qlearning import QLearning
+from dao_abm.learning.regret import ExternalRegret
 from dao_abm.learning.revision import Revision
-from dao_abm.learning.rules import LEARNING_RULES, BestResponse, Logit
+from dao_abm.learning.rules.best_response import BestResponse
+from dao_abm.learning.rules.exp3 import Exp3
+from dao_abm.learning.rules.fictitious_play import FictitiousPlay
+from dao_abm.learning.rules.hedge import Hedge
+from dao_abm.learning.rules.logit import Logit
+from dao_abm.learning.rules.q_learning import QLearning
 from dao_abm.learning.ties import TIE_POLICIES
 
 __all__ = [
     "DEFAULT_GRID",
+    "FEEDBACK",
+    "GRID_SCALES",
     "LEARNING_RULES",
     "PROTOCOLS",
     "TIE_POLICIES",
     "BestResponse",
     "Epsilon",
+    "Exp3",
     "ExternalRegret",
+    "Feedback",
+    "FictitiousPlay",
+    "Grid",
+    "GridRule",
     "Hedge",
     "Logit",
     "Market",
     "Payoffs",
     "QLearning",
     "Revision",
+    "Rule",
     "State",
     "best_response",
     "best_response_shading",
+    "check_params",
     "critical_bids",
     "deviation_utilities",
     "dynamics",
     "epsilon_kind",
     "fixed_value_epsilon",
+    "observe",
+    "param",
     "payoffs",
+    "register_rule",
     "revising_members",
 ]

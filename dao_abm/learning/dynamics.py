@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dao_abm.learning.contract import LEARNING_RULES
 from dao_abm.learning.market import Market
 from dao_abm.learning.protocols import revising_members
-from dao_abm.learning.rules import LEARNING_RULES
 
 Values = np.ndarray | Callable[[int, np.random.Generator], np.ndarray]
 

@@ -13,16 +13,16 @@ degenerate tie cases described in ``critical.py``. The tie policies pick:
 - "lowest": theta when v > c, else 0;
 - "random": uniform over the best responses in [0, cap], cap = grid_max·v.
 
-The cap. With ``grid_max`` given (the model passes ``learning.grid_max``) every policy
-answers within [0, grid_max·v]: the best response among bids no higher than the cap. It
-differs from the unrestricted one only where theta > grid_max·v although v > c, which
-happens at exact group-bid ties (the group loses ties, so access needs a group bid strictly
-above p; members bidding exactly their thresholds, as under "lowest", make such ties
-common): then no bid in the set wins, all are equally good, and "truthful" bids v, "keep"
-keeps its bid, "lowest" bids 0 and "random" draws from [0, cap]. The reported gain is still
-the unrestricted one. Without ``grid_max`` the answers are unrestricted and "random" uses
-the top of ``DEFAULT_GRID`` (2) for its cap, so its draws are always bounded; a member
-valuing the item at 0 then bids 0.
+The cap. With ``grid_max`` given (the model passes its relative grid's top,
+``learning.grid_high``) every policy answers within [0, grid_max·v]: the best response among
+bids no higher than the cap. It differs from the unrestricted one only where theta >
+grid_max·v although v > c, which happens at exact group-bid ties (the group loses ties, so
+access needs a group bid strictly above p; members bidding exactly their thresholds, as
+under "lowest", make such ties common): then no bid in the set wins, all are equally good,
+and "truthful" bids v, "keep" keeps its bid, "lowest" bids 0 and "random" draws from [0,
+cap]. The reported gain is still the unrestricted one. Without ``grid_max`` the answers are
+unrestricted and "random" uses the top of ``DEFAULT_GRID`` (2) for its cap, so its draws are
+always bounded; a member valuing the item at 0 then bids 0.
 
 "keep" and "truthful" (the common policies) are answered in the slot order of the critical
 bids: whether a bid gets access is s·b >= hurdle there (``Thresholds``), so theta is needed

@@ -5,7 +5,8 @@ A strategy is a bid (values fixed across rounds) or a shading factor alpha, bid 
 way a ``Payoffs`` table lists, per member and item, K options and the utility of switching
 that item's strategy to each option with everything else unchanged.
 
-The candidate grid. ``grid=None`` means ``DEFAULT_GRID``, multiples 0, 0.05, ..., 2 of the
+The candidate grid: a ``grids.Grid`` (what scenarios build), or an array. ``grid=None`` means
+``DEFAULT_GRID``, multiples 0, 0.05, ..., 2 of the
 member's value (bids) or those shading factors. A 1-D grid is read the same way (multiples
 of the value), and 0 and 1 are always added so truthful bidding and bidding nothing are
 candidates. An absolute grid ``(n, K)`` / ``(n, m, K)`` of bids gets the columns 0 and the
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dao_abm.learning.deviation import deviation_utilities
+from dao_abm.learning.grids import Grid
 from dao_abm.learning.market import Market, member_rows, with_items
 from dao_abm.mechanisms import utilities
 
@@ -109,26 +111,44 @@ def bid_payoffs(market: Market, values, bids, grid=None,
     rows = member_rows(market, members)
     mine = slice(None) if rows is None else rows
     v_r, b_r = v[mine], b[mine]
-    if grid is None or np.ndim(grid) == 1:
-        options = v_r[..., None] * relative_grid(grid)
-    else:
-        absolute = np.asarray(grid, dtype=np.float64)
-        absolute = absolute[:, None] if market.valuation == "single" else absolute
-        absolute = np.broadcast_to(absolute, (*v.shape, absolute.shape[-1]))[mine]
-        options = np.concatenate([np.zeros((*v_r.shape, 1)), v_r[..., None], absolute], axis=-1)
+    options = bid_options(market, v, grid, rows)
     utils, current, price = _evaluate(market, v, b, options, rows)
     return Payoffs(utils, current, options, b_r, v_r, v_r.max(axis=1),
                    market.separable(v.shape[1]), price, rows, market.n_members)
 
 
-def shading_payoffs(market: Market, samples, alphas, alpha_grid=None,
-                    members: np.ndarray | None = None) -> Payoffs:
-    """Payoffs of shading factors: ``samples`` ``(S, n[, m])`` values shared by all members
-    (common random numbers), ``alphas`` ``(n[, m])``; ``alpha_grid`` ``(K,)`` must hold 1;
-    ``members`` ``(r,)``: rows for these members only."""
+def bid_options(market: Market, v: np.ndarray, grid, rows: np.ndarray | None) -> np.ndarray:
+    """``(r, m, K)`` candidate bids of the members in ``rows`` (all when None), ``v`` being
+    every member's values ``(n, m)`` (see the module docstring for ``grid``)."""
+    v_r = v if rows is None else v[rows]
+    if isinstance(grid, Grid):
+        return grid.bids(v_r)
+    if grid is None or np.ndim(grid) == 1:
+        return v_r[..., None] * relative_grid(grid)
+    absolute = np.asarray(grid, dtype=np.float64)
+    absolute = absolute[:, None] if market.valuation == "single" else absolute
+    absolute = np.broadcast_to(absolute, (*v.shape, absolute.shape[-1]))
+    absolute = absolute if rows is None else absolute[rows]
+    return np.concatenate([np.zeros((*v_r.shape, 1)), v_r[..., None], absolute], axis=-1)
+
+
+def shading_grid(alpha_grid) -> np.ndarray:
+    """``(K,)`` candidate shading factors of a ``Grid`` or an array (which must hold 1)."""
+    if isinstance(alpha_grid, Grid):
+        return alpha_grid.factors()
     grid = DEFAULT_GRID if alpha_grid is None else np.asarray(alpha_grid, dtype=np.float64)
     if grid.ndim != 1 or not (grid == 1.0).any() or (grid < 0).any():
         raise ValueError("alpha_grid must be a 1-D array of factors >= 0 that contains 1.0")
+    return grid
+
+
+def shading_payoffs(market: Market, samples, alphas, alpha_grid=None,
+                    members: np.ndarray | None = None) -> Payoffs:
+    """Payoffs of shading factors: ``samples`` ``(S, n[, m])`` values shared by all members
+    (common random numbers), ``alphas`` ``(n[, m])``; ``alpha_grid``: a relative ``Grid``,
+    or ``(K,)`` factors holding 1;
+    ``members`` ``(r,)``: rows for these members only."""
+    grid = shading_grid(alpha_grid)
     alphas = np.asarray(alphas, dtype=np.float64)
     v, b = with_items(market, samples, alphas * np.asarray(samples, dtype=np.float64))
     if v.ndim != 3 or alphas.shape != np.shape(samples)[1:]:

@@ -39,3 +39,9 @@ class Registry(Generic[F]):
 
     def names(self) -> list[str]:
         return list(self._rules)
+
+    def remove(self, name: str) -> F:
+        """Take a rule out again (tests that register a rule of their own)."""
+        rule = self[name]  # a ValueError naming the choices when unknown
+        del self._rules[name]
+        return rule

@@ -1,9 +1,10 @@
 """The bridge between a scenario's learning table and the Mesa-free learning package.
 
 Strategies are bids when values are fixed, and shading factors alpha (bid = alpha · value)
-when values are redrawn every round; in the latter case every revision averages utilities
-over ``learning.samples`` value profiles drawn afresh and shared by all members (common
-random numbers).
+when values are redrawn every round. What a rule learns from is its feedback mode
+(``learning/feedback.py``): with redrawn values, ``expected`` averages utilities over
+``learning.samples`` value profiles drawn afresh and shared by all members (common random
+numbers); ``full`` and ``bandit`` see this round's values only.
 
 Epsilon is measured every ``metrics.epsilon_every`` rounds (round_index % epsilon_every ==
 0, the "epsilon rounds"). In the other rounds a grid rule evaluates only the revising
@@ -35,6 +36,7 @@ from dao_abm.mechanisms import Groups, TwoLevelMechanism
 from dao_abm.model import metrics as m
 from dao_abm.model.population import Population
 from dao_abm.scenario import Scenario
+from dao_abm.scenario.checks import scenario_grid
 
 
 class Learner:
@@ -46,15 +48,22 @@ class Learner:
         self.redraw = scenario.values.redraw
         self.population = population
         self.market = Market(mechanism, groups, scenario.population.valuation)
-        self.grid = np.union1d(np.linspace(0.0, self.spec.grid_max, self.spec.grid_points),
-                               [1.0])
-        self.rule = _make_rule(self.spec)
+        self.grid = scenario_grid(scenario)
+        self.rule = LEARNING_RULES[self.spec.rule](
+            self.spec.params, feedback=self.spec.feedback or None,
+            tie_policy=self.spec.tie_policy, cap=self.grid.cap)
         self.n_items = population.n_items if population.item_axis else 1
         self.epsilon_every = scenario.metrics.epsilon_every
         self.epsilon_round = True  # whether the last revision measured every member
         self.epsilon_kind = epsilon_kind(
-            self.market, self.n_items, grid=self.grid,
+            self.market, self.n_items, grid=self._relative,
             samples=self.spec.samples if self.redraw else None, shading_grid=self.grid.size)
+
+    @property
+    def _relative(self) -> np.ndarray | None:
+        """The grid's multiples of the value, for epsilon's candidates (None: the default
+        multiples, when the rule's grid is absolute)."""
+        return self.grid.factors() if self.grid.relative else None
 
     @property
     def _exact(self) -> bool:
@@ -62,7 +71,7 @@ class Learner:
 
     def _rule_grid(self) -> np.ndarray | None:
         """None lets fixed-value best responses be exact where the market allows it."""
-        if self.spec.rule == "best-response" and self._exact:
+        if self.rule.exact and self._exact:
             return None
         return self.grid
 
@@ -71,14 +80,14 @@ class Learner:
         self.market = Market(self.market.mechanism, groups, self.market.valuation)
 
     def initial(self, values: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
-        """Initial strategies (see ``learning.initial``), within [0, grid_max] times the value
-        like every later strategy (``learning.grid_max``)."""
+        """Initial strategies (see ``learning.initial``), within [0, cap] times the value
+        like every later strategy (the cap: a relative grid's top, ``Grid.cap``)."""
         if self.spec.initial == "truthful":
             alpha = np.ones(values.shape)
         elif self.spec.initial == "shaded":
             alpha = np.full(values.shape, self.spec.initial_alpha)
         else:
-            alpha = rng.uniform(0.2, min(1.5, self.spec.grid_max), size=values.shape)
+            alpha = rng.uniform(0.2, min(1.5, self.grid.cap or 1.5), size=values.shape)
         n = values.shape[0]
         self.rule.reset(n, self.n_items, grid=self._rule_grid(), rng=rng)
         return alpha if self.redraw else alpha * values
@@ -96,12 +105,15 @@ class Learner:
                rng: np.random.Generator, round_index: int = 0) -> Revision:
         """One revision step of the rule for the members in ``mask``; every member is
         evaluated on epsilon rounds only (see the module docstring)."""
-        data = self.population.draw(rng, size=self.spec.samples) if self.redraw else values
+        data = values
+        if self.redraw:
+            data = (self.population.draw(rng, size=self.spec.samples)
+                    if self.rule.mode == "expected" else values[None])
         self.epsilon_round = round_index % self.epsilon_every == 0
         members = None if self.epsilon_round else np.flatnonzero(mask)
         revision = self.rule.step(self.market, data, strategies, revising=mask, rng=rng,
                                   members=members)
-        if self.redraw or (self.spec.rule == "best-response" and self._exact):
+        if self.redraw or (self.rule.exact and self._exact):
             return revision  # the rule's gain is the epsilon (shading grid, or exact)
         gain = (self.epsilon(data, strategies) if self.epsilon_round
                 else np.full(self.market.n_members, np.nan) if self._exact else revision.gain)
@@ -110,8 +122,8 @@ class Learner:
     def epsilon(self, values: np.ndarray, strategies: np.ndarray) -> np.ndarray:
         """``(n,)`` every member's gain from its best deviation found (fixed values; see
         ``epsilon_kind``)."""
-        return fixed_value_epsilon(self.market, values, strategies, grid=self.grid,
-                                   grid_max=self.spec.grid_max).gain
+        return fixed_value_epsilon(self.market, values, strategies, grid=self._relative,
+                                   grid_max=self.grid.cap or 1.5).gain
 
     def round_metrics(self, revision: Revision, values: np.ndarray, bids: np.ndarray,
                       utility: np.ndarray) -> dict[str, float]:
@@ -128,14 +140,3 @@ class Learner:
         if not self.epsilon_round:
             return row | dict.fromkeys(m.OWN_BID_COLUMNS, float("nan"))
         return row | m.own_bid_metrics(self.market, values, bids, utility)
-
-
-def _make_rule(spec):
-    cls = LEARNING_RULES[spec.rule]
-    if spec.rule == "best-response":
-        return cls(tie_policy=spec.tie_policy, grid_max=spec.grid_max)
-    if spec.rule == "logit":
-        return cls(temperature=spec.temperature)
-    if spec.rule == "hedge":
-        return cls(eta=spec.learning_rate)
-    return cls(alpha=spec.learning_rate, gamma=spec.discount, epsilon=spec.exploration)

@@ -127,7 +127,7 @@ def strategy_metrics(
 ) -> dict[str, float]:
     """Truthful share, mean bid/value ratio (``ratios`` from ``bid_ratios``) and the largest
     bid/value of any member on any item (a positive bid on a value of 0 counts as 10, as in
-    ``bid_ratios``): at most ``learning.grid_max``, the bid cap."""
+    ``bid_ratios``): at most ``learning.grid_high``, the bid cap."""
     return {
         "truthful_share": float(truthful_mask(bids, values, tol).mean()),
         "mean_bid_ratio": float(ratios.mean()),

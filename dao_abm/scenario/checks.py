@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 import os
 
+import numpy as np
+
 from dao_abm.errors import DaoAbmError
+from dao_abm.learning import LEARNING_RULES, Grid
 from dao_abm.mechanisms import TwoLevelMechanism, resolve
 from dao_abm.scenario.schema import Scenario
 
@@ -49,15 +52,13 @@ def check_consistency(s: Scenario) -> None:
     if s.daos.reform and s.graph.kind == "none":
         raise DaoAbmError("daos.reform: re-formation moves members along the graph; "
                           "graph.kind must not be 'none'")
-    if s.learning.initial == "shaded" and s.learning.initial_alpha > s.learning.grid_max:
-        raise DaoAbmError("learning.initial_alpha: must be <= learning.grid_max (no bid "
-                          "exceeds grid_max times the value)")
     if s.metrics.agent_interval % s.metrics.every:
         raise DaoAbmError("metrics.agent_interval: must be a multiple of metrics.every "
                           "(agent data is taken on recorded rounds)")
     _check_sessions(s)
     _check_sizes(s)
     _check_individuals(s)
+    _check_learning(s)
     check_memory(s)
 
 
@@ -92,6 +93,36 @@ def _check_sizes(s: Scenario) -> None:
         )
 
 
+def _check_learning(s: Scenario) -> None:
+    spec = s.learning
+    rule = LEARNING_RULES[spec.rule]
+    if not isinstance(spec.params, rule.Params):
+        raise DaoAbmError(f"learning.params: holds {type(spec.params).__qualname__}, not the "
+                          f"parameters of rule {spec.rule!r}")
+    if spec.feedback and spec.feedback not in rule.feedback:
+        raise DaoAbmError(f"learning.feedback: {spec.feedback!r} is not one of "
+                          f"{', '.join(rule.feedback)} (what {spec.rule} learns from)")
+    if not spec.grid and spec.grid_high <= spec.grid_low:
+        raise DaoAbmError("learning.grid_high: must be > learning.grid_low")
+    for i, point in enumerate(spec.grid):
+        if point < 0:
+            raise DaoAbmError(f"learning.grid[{i}]: {point} must be >= 0")
+    if spec.grid_scale == "absolute" and s.values.redraw:
+        raise DaoAbmError("learning.grid_scale: 'absolute' bids need values.redraw = false "
+                          "(with redrawn values members learn shading factors)")
+    cap = scenario_grid(s).cap
+    if spec.initial == "shaded" and cap is not None and spec.initial_alpha > cap:
+        raise DaoAbmError(f"learning.initial_alpha: must be <= {cap}, the largest point of the "
+                          "relative grid (no bid exceeds it times the value)")
+
+
+def scenario_grid(s: Scenario) -> Grid:
+    """The candidate grid of grid-based rules (``learning.grid*`` keys)."""
+    spec = s.learning
+    points = spec.grid or np.linspace(spec.grid_low, spec.grid_high, spec.grid_points)
+    return Grid(points, spec.grid_scale, spec.grid_value)
+
+
 def _check_individuals(s: Scenario) -> None:
     m = s.population.n_items
     for i, value in enumerate(s.population.individuals):
@@ -123,7 +154,7 @@ def memory_estimate(s: Scenario) -> dict[str, float]:
         return {}
     n = s.population.n_members + len(s.population.individuals)
     m = s.population.n_items if s.population.valuation != "single" else 1
-    per_item = MEMBER_ARRAYS + s.learning.grid_points + 1  # + candidate utilities
+    per_item = MEMBER_ARRAYS + scenario_grid(s).size  # + candidate utilities
     if s.values.redraw:  # sampled value profiles, with their candidate utilities
         per_item += s.learning.samples * 2
     parts = {"member arrays": 8.0 * n * m * per_item}

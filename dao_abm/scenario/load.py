@@ -15,6 +15,7 @@ from typing import Any, get_type_hints
 import tomli_w
 
 from dao_abm.errors import DaoAbmError
+from dao_abm.fields import check_value, describe
 from dao_abm.scenario import schema
 from dao_abm.scenario.checks import check_consistency
 
@@ -76,23 +77,32 @@ def scenario_from_dict(
     return scenario
 
 
-def _build(cls: type, data: Any, prefix: str) -> Any:
+def _build(cls: type, data: Any, prefix: str, owner: str = "") -> Any:
     if not isinstance(data, dict):
         raise DaoAbmError(f"{prefix.rstrip('.') or 'scenario'}: expected a table")
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    hints = get_type_hints(cls, vars(schema))
+    hints = get_type_hints(cls)
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise DaoAbmError(
-            f"{prefix}{unknown[0]}: unknown key; allowed: {', '.join(fields)}"
+            f"{prefix}{unknown[0]}: unknown key{owner}; allowed: {', '.join(fields) or 'none'}"
         )
     values = {}
     for name, value in data.items():
         kind = hints[name]
+        if "params_of" in fields[name].metadata:
+            continue
         if dataclasses.is_dataclass(kind):
             values[name] = _build(kind, value, f"{prefix}{name}.")
         else:
             values[name] = _check(f"{prefix}{name}", value, kind, fields[name].metadata)
+    for name, f in fields.items():
+        if "params_of" in f.metadata:  # a rule's own parameters, read from its registry
+            of = f.metadata["params_of"]
+            rule = values.get(of, fields[of].default)
+            params = f.metadata["registry"][rule].Params
+            values[name] = _build(params, data.get(name, {}), f"{prefix}{name}.",
+                                  f" for {of} {rule!r}")
     return cls(**values)
 
 
@@ -103,15 +113,10 @@ def _check(key: str, value: Any, kind: type, rules: Any) -> Any:
         value = [_coerce(f"{key}[{i}]", v, item, allow_list=item is float) for i, v in
                  enumerate(value)]
         return value
-    if "choices" in rules and value not in rules["choices"]:
-        raise DaoAbmError(f"{key}: {value!r} is not one of {', '.join(rules['choices'])}")
-    if "min" in rules and value < rules["min"]:
-        raise DaoAbmError(f"{key}: {value!r} must be >= {rules['min']}")
-    if "max" in rules and value > rules["max"]:
-        raise DaoAbmError(f"{key}: {value!r} must be <= {rules['max']}")
-    if "gt" in rules and value <= rules["gt"]:
-        raise DaoAbmError(f"{key}: {value!r} must be > {rules['gt']}")
-    return value
+    try:
+        return check_value(key, value, rules)
+    except ValueError as exc:
+        raise DaoAbmError(str(exc)) from None
 
 
 def _coerce(key: str, value: Any, kind: type, allow_list: bool = False) -> Any:
@@ -163,22 +168,25 @@ def write_scenario(scenario: schema.Scenario, path: Path) -> None:
 
 
 def describe_keys() -> list[tuple[str, str, str]]:
-    """(dotted key, default, doc) for every key: the reference table in the README."""
+    """(dotted key, default, doc) for every key: the reference table in the README. A
+    table of rule parameters lists every registered rule's parameters."""
+    return _describe(schema.Scenario, "")
+
+
+def _describe(cls: type, prefix: str) -> list[tuple[str, str, str]]:
     rows = []
-    for table in dataclasses.fields(schema.Scenario):
-        kind = get_type_hints(schema.Scenario, vars(schema))[table.name]
-        if dataclasses.is_dataclass(kind):
-            for f in dataclasses.fields(kind):
-                default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-                rows.append((f"{table.name}.{f.name}", repr(default), _doc(f.metadata)))
-        else:
-            default = table.default if table.default is not dataclasses.MISSING else ""
-            rows.append((table.name, repr(default), _doc(table.metadata)))
+    hints = get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(hints[f.name]) and "params_of" not in f.metadata:
+            rows += _describe(hints[f.name], f"{key}.")
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if "params_of" in f.metadata:
+            rows.append((key, "{}", describe(f.metadata)))
+            registry = f.metadata["registry"]
+            for name in registry.names():
+                rows += _describe(registry[name].Params, f"{key}.")
+            continue
+        rows.append((key, repr(default), describe(f.metadata)))
     return rows
-
-
-def _doc(meta: Any) -> str:
-    doc = meta.get("doc", "")
-    if "choices" in meta:
-        doc += f"; one of {', '.join(meta['choices'])}"
-    return doc

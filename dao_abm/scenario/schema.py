@@ -2,21 +2,18 @@
 
 A scenario file is TOML with the tables below; every key is optional except where noted and
 defaults to the value shown here. ``Scenario.from_dict`` validates it (see ``load.py``).
+Fields are made with ``dao_abm.fields.spec`` (documentation, bounds, choices); the learning
+rules and their ``[learning.params]`` come from the rule registry (``learning/contract.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-def spec(default: object, doc: str, **rules: object) -> object:
-    """A dataclass field with its documentation and validation rules (see ``load.py``):
-    ``choices``, ``min``, ``max``, ``gt`` (strict lower bound), ``items`` (list element type)."""
-    factory = (lambda d=default: list(d)) if isinstance(default, list) else None
-    meta = {"doc": doc, **rules}
-    if factory is not None:
-        return field(default_factory=factory, metadata=meta)
-    return field(default=default, metadata=meta)
+from dao_abm.fields import spec
+from dao_abm.learning.contract import LEARNING_RULES
+from dao_abm.learning.feedback import FEEDBACK
+from dao_abm.learning.grids import GRID_SCALES
 
 
 @dataclass(frozen=True)
@@ -113,8 +110,14 @@ class MechanismSpec:
 class LearningSpec:
     """How members revise their strategies between rounds."""
 
-    rule: str = spec("best-response", "learning rule",
-                     choices=("best-response", "logit", "hedge", "q-learning"))
+    rule: str = spec("best-response", "learning rule", choices=LEARNING_RULES.names)
+    params: object = field(
+        default_factory=lambda: LEARNING_RULES["best-response"].Params(),
+        metadata={"doc": "the rule's own parameters (a table; the learning.params.* keys "
+                         "below, each for the rule named first in its description)",
+                  "params_of": "rule", "registry": LEARNING_RULES})
+    feedback: str = spec("", "what a member observes after a round: " + ", ".join(FEEDBACK)
+                         + " (see dao_abm/learning/feedback.py); empty: the rule's default")
     protocol: str = spec("inertia", "who revises each round",
                          choices=("simultaneous", "sequential", "inertia", "dao"))
     fraction: float = spec(0.2, "inertia: probability a member revises in a round", gt=0.0,
@@ -122,17 +125,22 @@ class LearningSpec:
     tie_policy: str = spec("keep", "choice among equally good strategies",
                            choices=("keep", "truthful", "lowest", "random"))
     initial: str = spec("random", "initial strategies: truthful, random (uniform shading in "
-                                  "[0.2, min(1.5, grid_max)]) or shaded (alpha = initial_alpha)",
+                                  "[0.2, min(1.5, the cap)]) or shaded (alpha = initial_alpha)",
                         choices=("truthful", "random", "shaded"))
     initial_alpha: float = spec(0.5, "initial shading factor for initial = 'shaded'", min=0.0)
-    grid_points: int = spec(41, "candidate bids per member for grid-based rules", min=3)
-    grid_max: float = spec(1.5, "largest candidate as a multiple of the value, and the cap on "
-                                "every bid: no strategy exceeds grid_max * value", gt=1.0)
-    samples: int = spec(256, "value samples per best response when values are redrawn", min=1)
-    temperature: float = spec(0.05, "logit: temperature (utilities normalised by value)", gt=0.0)
-    learning_rate: float = spec(0.1, "hedge: eta; q-learning: alpha", gt=0.0, max=1.0)
-    exploration: float = spec(0.1, "q-learning: initial epsilon", min=0.0, max=1.0)
-    discount: float = spec(0.9, "q-learning: gamma", min=0.0, max=1.0)
+    grid_scale: str = spec("relative", "grid-based rules' candidates: multiples of the "
+                                       "member's value (shading factors when values are "
+                                       "redrawn), or absolute bids", choices=GRID_SCALES)
+    grid: list = spec([], "the candidate points (e.g. [0.05, 0.10, 0.95]); empty: evenly "
+                          "spaced from grid_low to grid_high", items=float)
+    grid_low: float = spec(0.0, "smallest candidate point", min=0.0)
+    grid_high: float = spec(1.5, "largest candidate point; with a relative grid the largest "
+                                 "point is also the cap on every bid: no strategy exceeds it "
+                                 "times the value", gt=0.0)
+    grid_points: int = spec(41, "number of evenly spaced candidate points", min=2)
+    grid_value: bool = spec(True, "also offer each member its value (truthful bidding)")
+    samples: int = spec(256, "expected feedback with values redrawn: value profiles per round",
+                        min=1)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dao_abm.errors import DaoAbmError
+from dao_abm.learning import LEARNING_RULES
 from dao_abm.mechanisms import PRESETS
 from dao_abm.scenario import Scenario, load_scenario, scenario_from_dict, scenario_to_dict
-from dao_abm.scenario.schema import LearningSpec, MechanismSpec
+from dao_abm.scenario.schema import MechanismSpec
 from dao_abm.viz.live import LiveModel, Run, page_scenario
 
 if TYPE_CHECKING:
@@ -42,8 +43,9 @@ ENV_COMPARE = "DAO_ABM_VIZ_COMPARE"
 CONTROL_KEYS = {"preset": "mechanism.preset", "rule": "learning.rule",
                 "n_members": "population.n_members", "seed": "seed"}
 
-RULES: tuple[str, ...] = next(
-    f.metadata["choices"] for f in dataclasses.fields(LearningSpec) if f.name == "rule")
+#: The learning rules the page offers: the registry (a live view, so rules registered from
+#: outside the package appear too).
+RULES = LEARNING_RULES.names
 
 
 def server_env(scenario: str | Path, overrides: list[str] | tuple[str, ...],
@@ -69,7 +71,9 @@ def viz_scenario(base: Scenario, *, preset: str, rule: str, n_members: int,
     """``base`` with the page's controls applied, validated again.
 
     Choosing a preset other than the scenario's drops the scenario's part overrides
-    (``mechanism.aggregation``, ...), so the dropdown means what it says.
+    (``mechanism.aggregation``, ...), so the dropdown means what it says; likewise choosing
+    another learning rule drops the scenario's ``learning.params`` and ``learning.feedback``
+    (they belong to its rule).
     """
     mechanism = base.mechanism
     if preset != mechanism.preset:
@@ -81,7 +85,10 @@ def viz_scenario(base: Scenario, *, preset: str, rule: str, n_members: int,
         learning=dataclasses.replace(base.learning, rule=rule),
         population=dataclasses.replace(base.population, n_members=int(n_members)),
     )
-    return scenario_from_dict(scenario_to_dict(scenario), source=base.name)
+    data = scenario_to_dict(scenario)
+    if rule != base.learning.rule:
+        del data["learning"]["params"], data["learning"]["feedback"]
+    return scenario_from_dict(data, source=base.name)
 
 
 def parse_seed(seed: Any) -> int:
@@ -138,7 +145,7 @@ def model_params(scenario: Scenario, compare: Axis | None = None) -> dict[str, A
         "preset": {"type": "Select", "label": "Mechanism preset",
                    "value": scenario.mechanism.preset, "values": list(PRESETS)},
         "rule": {"type": "Select", "label": "Learning rule",
-                 "value": scenario.learning.rule, "values": list(RULES)},
+                 "value": scenario.learning.rule, "values": RULES()},
         "n_members": members,
         "seed": {"type": "InputText", "label": "Seed", "value": str(scenario.seed)},
         "overrides": {"type": "InputText", "label": "Overrides (key=value; ...)", "value": ""},

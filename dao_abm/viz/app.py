@@ -5,7 +5,9 @@ play interval (1 ms by default: play runs as fast as the model steps) and the re
 interval (steps per redraw), and the controls built from ``model_params`` (mechanism preset,
 learning rule, population size, seed, the page's overrides). The main area is this module's
 ``Dashboard``: a summary, the command line that reproduces the page, and three views
-(Overview, Dynamics, DAO members) of which only the open one is drawn.
+(Overview, Dynamics, DAO members) of which only the open one is drawn; with ``sessions > 1`` a
+fourth, Sessions: fan charts of the headline metrics across sessions (the other views show
+session 0, the single run).
 
 Every browser session gets its own model, and reads the scenario named by the environment
 when it opens: a scenario that cannot be read shows its error on the page (and in the
@@ -39,7 +41,7 @@ from dao_abm.viz import rounds as one_round
 from dao_abm.viz.components import FigureStyle, summary_html
 from dao_abm.viz.history import BUCKET_ROWS
 from dao_abm.viz.live import PairModel, parse_compare, parse_overrides, report
-from dao_abm.viz.series import LINES
+from dao_abm.viz.series import FANS, LINES
 from dao_abm.viz.views import (
     BidsChart,
     Distribution,
@@ -51,6 +53,8 @@ from dao_abm.viz.views import (
 )
 
 TABS = ("Overview", "Dynamics", "DAO members")
+#: The view shown when the scenario runs several sessions.
+SESSIONS_TAB = "Sessions"
 GRID_CSS = """
 .dao-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr));
   gap: 12px; width: 100%; }
@@ -136,6 +140,9 @@ def Dashboard(model: solara.Reactive, source: Source):
     dao = solara.use_reactive(None)
     row = solara.use_reactive(BUCKET_ROWS[0])
     two = len(runs) > 1
+    fans = runs[0].model.fans
+    tabs = [*TABS, SESSIONS_TAB] if fans is not None else list(TABS)
+    shown = tab.value if tab.value in tabs else TABS[0]
 
     def select(d: int) -> None:
         dao.set(int(d))
@@ -150,30 +157,47 @@ def Dashboard(model: solara.Reactive, source: Source):
     Summary(live, k)
     solara.HTML(tag="div", unsafe_innerHTML="<br>".join(map(escape, command_lines(source, live))),
                 classes=["dao-command"])
-    solara.ToggleButtonsSingle(value=tab, values=list(TABS), classes=["dao-tabs"])
+    solara.ToggleButtonsSingle(value=shown, on_value=tab.set, values=tabs,
+                               classes=["dao-tabs"])
     suffix = (lambda run: f" · {run.label.split('=', 1)[-1]}") if two else (lambda run: "")
     chosen = dao.value if dao.value is not None else default_dao(runs[0].model)
-    if tab.value == TABS[1]:
+    if shown == TABS[1]:
         with solara.Row(style={"max-width": "320px"}):
             solara.Select("DAO size (distribution)", value=row, values=list(BUCKET_ROWS))
-    elif tab.value == TABS[2]:
+    elif shown == TABS[2]:
         DaoPicker(runs[0], dao, chosen, k)
+    elif shown == SESSIONS_TAB:
+        solara.Text(sessions_note(fans), classes=["dao-sessions-note"])
     with solara.Div(classes=["dao-grid"]):
-        if tab.value == TABS[0]:
+        if shown == TABS[0]:
             for view in LINES:
                 LinesChart(view, runs, round_=k)
             for i, run in enumerate(runs):
                 if run.model.graph is not None or i == 0:
                     GraphChart(run, on_dao=select, round_=k)
                 BidsChart(run, suffix(run), round_=k)
-        elif tab.value == TABS[1]:
+        elif shown == TABS[1]:
             for run in runs:
                 HeatBySize(run, suffix(run), round_=k)
                 Distribution(run, row.value, suffix(run), round_=k)
+        elif shown == SESSIONS_TAB:
+            for view in FANS:
+                if view.column in fans.columns:
+                    LinesChart(view, runs, round_=k)
         else:
             for run in runs:
                 MembersHistory(run, chosen, round_=k)
                 MembersNow(run, chosen, round_=k)
+
+
+def sessions_note(fans) -> str:
+    """What the Sessions view shows."""
+    every = fans.ensemble.scenario.metrics.every
+    rounds = "each round" if every == 1 else f"every {every} rounds (metrics.every)"
+    return (f"{fans.n_sessions} sessions on one population, each on its own child seed: "
+            f"the median across sessions, the bands holding 50% and 90% of them, and "
+            f"session 0 (dashed), recorded {rounds}. The other views show session 0, the "
+            "single run.")
 
 
 def default_dao(model) -> int:

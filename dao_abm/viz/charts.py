@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import solara
 
+from dao_abm.ensemble.fans import BANDS
+
 #: Largest number of points a chart of one round draws; above it, a fixed random sample
 #: (seed 0, the same members every round) is drawn and the title says "a sample of k of n".
 MAX_POINTS = 2000
@@ -90,6 +92,43 @@ def lines_option(title: str, ylabel: str, series: Sequence[dict[str, Any]],
         option["yAxis"].append(value_axis(ylabel_right, side="right",
                                           splitLine={"show": False}))
     option["series"] = [_line(s) for s in series]
+    return option
+
+
+def fan_option(title: str, ylabel: str, fans: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Quantiles across sessions over rounds (``dao_abm.ensemble.fans``), one fan per run
+    (``fans``: dicts with ``name``, a suffix, and ``color``). A fan's series, in the order
+    ``series.fan_points`` fills them: per band of ``BANDS`` (widest first) a transparent lower
+    edge and the band's width stacked on it (points ``[round, width, lower, upper]``), then
+    the median and session 0 (dashed). ``fanRole`` tells ``live_chart.vue``'s tooltip which
+    is which (it shows a band as lower to upper, and never the lower edge)."""
+    option = base_option(title)
+    option["tooltip"] = {"trigger": "axis", "confine": True}
+    option["xAxis"] = value_axis("round", side="x", min=0, minInterval=1, scale=False)
+    option["yAxis"] = [value_axis(ylabel)]
+    series, legend = [], []
+    for i, fan in enumerate(fans):
+        color, tag = fan["color"], fan.get("name", "")
+        common = {"type": "line", "data": [], "showSymbol": False, "symbol": "none",
+                  "itemStyle": {"color": color}}
+        for (label, _, _), opacity in zip(BANDS, (0.16, 0.32), strict=True):
+            name, stack = f"{label}{tag}", f"band{i}-{label}"
+            edge = {"name": name, "stack": stack, "stackStrategy": "all",
+                    "lineStyle": {"opacity": 0}} | common
+            series.append(edge | {"fanRole": "lower"})
+            series.append(edge | {"fanRole": "band",
+                                  "areaStyle": {"color": color, "opacity": opacity}})
+            legend.append({"name": name, "icon": "rect",
+                           "itemStyle": {"color": color, "opacity": 2 * opacity}})
+        series.append(common | {"name": f"median{tag}", "fanRole": "median",
+                                "lineStyle": {"color": color, "width": 2}})
+        series.append(common | {"name": f"session 0{tag}", "fanRole": "session",
+                                "lineStyle": {"color": color, "width": 1, "type": "dashed",
+                                              "opacity": 0.8}})
+        legend += [{"name": f"median{tag}"}, {"name": f"session 0{tag}"}]
+    option["series"] = series
+    option["legend"]["data"] = legend
+    option["fan"] = True
     return option
 
 

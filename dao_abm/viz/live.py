@@ -32,21 +32,27 @@ from dao_abm.scenario import Scenario, scenario_from_dict, scenario_to_dict
 from dao_abm.scenario.load import apply_override
 from dao_abm.scenario.schema import MechanismSpec
 from dao_abm.viz.history import History
+from dao_abm.viz.sessions import PageSessions
 
 
 class LiveModel(DaoAuctionModel):
-    """``DaoAuctionModel`` that also keeps the page's per-round ``History``."""
+    """``DaoAuctionModel`` that also keeps the page's per-round ``History`` and, with
+    ``sessions > 1``, steps the other sessions beside it (``fans``)."""
 
     def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
         super().__init__(scenario, seed)
         self.history = History(self.labels)
         self.digest = population_digest(self.labels, self.values)
+        #: Sessions 1..S-1 and the fan charts' data when ``sessions > 1`` (this is session 0).
+        self.fans = PageSessions(self, seed) if scenario.sessions > 1 else None
 
     def step(self) -> None:
-        """One round, then the page's records of it."""
+        """One round (of every session), then the page's records of it."""
         super().step()
         self.history.record(self.steps, self.bids, self.values, self.labels,
                             self.groups.sizes, self.access)
+        if self.fans is not None:
+            self.fans.step(self)
 
 
 @dataclass(frozen=True, eq=False)

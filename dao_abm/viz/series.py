@@ -9,14 +9,16 @@ the page).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from dao_abm.ensemble.fans import BANDS, HEADLINE, QUANTILE_COLUMNS
 from dao_abm.model.metrics import SIZE_BUCKET_NAMES
-from dao_abm.viz.charts import PALETTE, RUN_STYLES, finite, lines_option
+from dao_abm.viz.charts import PALETTE, RUN_STYLES, fan_option, finite, lines_option
 from dao_abm.viz.history import BUCKET_ROWS, RATIO_BINS
 from dao_abm.viz.live import Run
 
@@ -96,6 +98,69 @@ LINES = (
         Metric("winner_dao", "winning DAO", points=True),
         Metric("winner_size", "its size", right=True, points=True)), "size"),
 )
+
+
+# --- fans across sessions ----------------------------------------------------------------------
+
+_Q = {name: k for k, name in enumerate(QUANTILE_COLUMNS)}
+
+
+@dataclass(frozen=True)
+class FanView:
+    """One headline metric across sessions over rounds (``sessions > 1``): the median, the
+    50% and 90% bands and session 0; side by side, one fan per run. Same interface as
+    ``LinesView`` (``name``, ``option``, ``points``, ``table``)."""
+
+    column: str
+    label: str
+
+    @property
+    def name(self) -> str:
+        return "fan-" + self.column.replace("_", "-")
+
+    def option(self, runs: Sequence[Run]) -> dict:
+        s = runs[0].model.scenario.sessions
+        fans = [{"name": "" if len(runs) == 1 else f" · {run.label.split('=', 1)[-1]}",
+                 "color": PALETTE[i % len(PALETTE)]} for i, run in enumerate(runs)]
+        return fan_option(f"{self.label[0].upper()}{self.label[1:]} across {s} sessions",
+                          self.label, fans)
+
+    def points(self, runs: Sequence[Run], start: int) -> dict:
+        """``{"series": [...]}`` in ``fan_option``'s order, for recorded rounds after
+        ``start``; a round where no session is finite is left out."""
+        series = []
+        for run in runs:
+            series += fan_points(run.model.fans, self.column, start)
+        return {"series": series}
+
+    def table(self, runs: Sequence[Run]) -> pd.DataFrame:
+        """Recorded rounds x (run, round, sessions, q05, q25, median, q75, q95, session_0)."""
+        frames = [run.model.fans.table(self.column).assign(run=run.label) for run in runs]
+        frame = pd.concat(frames, ignore_index=True)
+        return frame[["run", *frame.columns.drop("run")]]
+
+
+def fan_points(fans, column: str, start: int) -> list[list]:
+    """One run's fan series (``fan_option``'s order) for its recorded rounds after ``start``."""
+    j = fans.columns.index(column)
+    out: list[list] = [[] for _ in range(2 * len(BANDS) + 2)]
+    first = bisect_right(fans.rounds, start)
+    for r, q, v in zip(fans.rounds[first:], fans.quantiles[first:], fans.values[first:],
+                       strict=True):
+        q = q[j]
+        if not np.isfinite(q[_Q["median"]]):
+            continue
+        for b, (_, low, high) in enumerate(BANDS):
+            lo, hi = q[_Q[low]], q[_Q[high]]
+            out[2 * b].append([r, finite(lo)])
+            out[2 * b + 1].append([r, finite(hi - lo), finite(lo), finite(hi)])
+        out[-2].append([r, finite(q[_Q["median"]])])
+        out[-1].append([r, finite(v[0, j])])
+    return out
+
+
+#: The fan charts (headline metrics across sessions), in page order.
+FANS = tuple(FanView(column, label) for column, label in HEADLINE.items())
 
 
 # --- heat maps over rounds ---------------------------------------------------------------------

@@ -54,7 +54,8 @@ def view_column() -> solara.Column:
 
 @solara.component
 def LinesChart(view: series.LinesView, runs: Sequence[Run], round_: int = 0):
-    """One of ``series.LINES``: metrics over rounds, appended round by round."""
+    """One of ``series.LINES`` (metrics over rounds) or ``series.FANS`` (across sessions),
+    appended round by round."""
     option = solara.use_memo(lambda: to_json(view.option(runs)), [token(runs)])
     end = round_of(runs)
     with view_column():
