@@ -42,9 +42,31 @@ class QEnsemble:
         self.state = start(game, periods, self.ids, seed=seed)
         self.since_record = 0
 
+    #: Columns ``summary.json`` summarizes across sessions.
+    summary_columns = ("revenue", "greedy_price", "mean_bid_ratio", "max_gain", "changed")
+
     @property
     def n_sessions(self) -> int:
         return int(self.ids.size)
+
+    @property
+    def sessions(self) -> list[QGame]:
+        """What the run layer reads of session 0 (the game: values, for tolerances)."""
+        return [self.game]
+
+    def by_size(self) -> pd.DataFrame:
+        return pd.DataFrame()
+
+    def agents(self) -> pd.DataFrame:
+        """Every bidder's greedy bid and the Q-value of it, per session, at this period."""
+        state = self.state
+        s, n = state.greedy.shape
+        q = np.take_along_axis(state.q, state.greedy[..., None], axis=-1)[..., 0]
+        return pd.DataFrame({"session": np.repeat(self.ids, n), "round": state.t,
+                             "agent": np.tile(np.arange(n), s),
+                             "dao": np.tile(self.game.groups, s),
+                             "bid": self.game.grid[state.greedy].reshape(-1),
+                             "q_greedy": q.reshape(-1)})
 
     @property
     def rounds_done(self) -> int:
