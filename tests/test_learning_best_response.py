@@ -107,7 +107,7 @@ def test_shading_takes_fresh_samples_each_round():
     assert np.abs(states[-1].strategies - 0.5).max() <= 0.1
 
 
-def test_free_rider_members_shade():
+def test_equal_split_shading_is_free_not_profitable():
     """free-rider (sum / second price / equal split among all): the price share does not
     depend on one's own bid, so the least bid that keeps the group winning is a best
     response, far below value; a member whose share exceeds its value strictly gains by

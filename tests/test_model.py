@@ -119,13 +119,6 @@ def test_individual_bidders_first_price_shade_to_the_bayes_nash_factor() -> None
     assert frame["truthful_share"].iloc[-1] == 0.0
 
 
-def test_members_free_ride_when_everyone_splits_the_bill() -> None:
-    frame = metrics("free_rider", "rounds=30")
-    assert frame["truthful_share"].iloc[0] == 1.0
-    assert frame["truthful_share"].iloc[-1] < 0.2
-    assert frame["mean_bid_ratio"].iloc[-1] < 0.5
-
-
 def test_theorem_3_4_instance_ratio() -> None:
     frame = metrics("theorem_3_4", "rounds=2")
     delta, harmonic = 0.001, sum(1 / i for i in range(1, 11))

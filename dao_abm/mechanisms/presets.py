@@ -12,7 +12,8 @@ PRESETS: dict[str, TwoLevelMechanism] = {
     "grand-bundle": TwoLevelMechanism("wtp", "grand-bundle", "max-equal-split"),
     # Appendix A: truthful parts that do not compose into a truthful whole.
     "vcg-equal-split": TwoLevelMechanism("wtp", "vcg", "max-equal-split"),
-    # Pool all bids, split the bill evenly among everyone: invites free riding.
+    # Pool all bids, split the bill evenly among everyone: a member's bid decides only
+    # whether its DAO wins, not what it pays (a vote; models/split_the_bill.toml).
     "free-rider": TwoLevelMechanism("sum", "second-price", "equal-split-all"),
     # How ConstitutionDAO bid: pledges summed, pay-your-bid, shares pro rata.
     "crowdfund": TwoLevelMechanism("sum", "first-price", "proportional"),
