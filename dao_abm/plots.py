@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -14,20 +9,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from dao_abm.ensemble.fans import BANDS, HEADLINE
+from dao_abm.figures import figure_of, new_figure
 from dao_abm.layout import dao_layout
-
-
-def _axes(ax: Axes | None, size: tuple[float, float] = (7, 4)) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax
-    fig, ax = plt.subplots(figsize=size, layout="constrained")
-    return fig, ax
 
 
 def welfare_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
                         label: str | None = None) -> Figure:
     """Welfare and OPT (left axis) and OPT/welfare (right axis) per round."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_of(ax)
     ax.plot(metrics["round"], metrics["welfare"], label=f"welfare{_tag(label)}")
     ax.plot(metrics["round"], metrics["optimal_welfare"], "--", color="grey",
             label=f"optimal welfare{_tag(label)}")
@@ -45,7 +34,7 @@ def welfare_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
 def truthfulness_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
                              label: str | None = None) -> Figure:
     """Truthful share and mean bid/value ratio per round."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_of(ax)
     ax.plot(metrics["round"], metrics["truthful_share"], label=f"truthful share{_tag(label)}")
     ax.plot(metrics["round"], metrics["mean_bid_ratio"], label=f"mean bid / value{_tag(label)}")
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
@@ -59,7 +48,7 @@ def truthfulness_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
 def fan_over_rounds(table: pd.DataFrame, metric: str, ax: Axes | None = None) -> Figure:
     """One metric across sessions per recorded round: the median and the bands holding 50%
     and 90% of the sessions. ``table``: tidy quantiles (``dao_abm.ensemble.fans.fan_table``)."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_of(ax)
     rows = table[table["metric"] == metric].dropna(subset=["median"])
     for (label, low, high), alpha in zip(BANDS, (0.18, 0.35), strict=True):
         ax.fill_between(rows["round"], rows[low], rows[high], color="tab:blue", alpha=alpha,
@@ -75,14 +64,13 @@ def fans_over_rounds(table: pd.DataFrame, sessions: int) -> Figure:
     metrics = [m for m in HEADLINE if m in set(table["metric"])]
     cols = min(3, max(1, len(metrics)))
     rows = -(-max(1, len(metrics)) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), layout="constrained",
-                             squeeze=False)
-    for ax, metric in zip(axes.flat, metrics, strict=False):
+    fig, axes = new_figure(cols, rows, size=(4.2 * cols, 3.2 * rows))
+    for ax, metric in zip(axes, metrics, strict=False):
         fan_over_rounds(table, metric, ax=ax)
-    for ax in axes.flat[len(metrics):]:
+    for ax in axes[len(metrics):]:
         ax.set_axis_off()
     if metrics:
-        axes.flat[0].legend(fontsize="small")
+        axes[0].legend(fontsize="small")
     fig.suptitle(f"Across {sessions} sessions: median and the bands holding 50% and 90%")
     return fig
 
@@ -91,7 +79,7 @@ def bids_against_values(values: np.ndarray, bids: np.ndarray, dao_sizes: np.ndar
                         ax: Axes | None = None, max_points: int = 20_000) -> Figure:
     """Scatter of final bids against values, coloured by DAO size. Above ``max_points``
     members an evenly spaced sample is drawn (said in the title)."""
-    fig, ax = _axes(ax, (5.5, 5))
+    fig, ax = figure_of(ax, (5.5, 5))
     v = values.mean(axis=-1) if values.ndim > 1 else values
     b = bids.mean(axis=-1) if bids.ndim > 1 else bids
     step = max(1, -(-v.size // max_points))
@@ -111,7 +99,7 @@ def bids_against_values(values: np.ndarray, bids: np.ndarray, dao_sizes: np.ndar
 def affinity_graph(graph: nx.Graph, labels: np.ndarray, values: np.ndarray | None = None,
                    *, seed: int = 0, ax: Axes | None = None) -> Figure:
     """The affinity graph, nodes coloured by DAO and sized by value."""
-    fig, ax = _axes(ax, (6, 6))
+    fig, ax = figure_of(ax, (6, 6))
     pos = nx.get_node_attributes(graph, "pos")
     if len(pos) != graph.number_of_nodes():
         pos = dao_layout(graph, labels, seed=seed)
@@ -135,7 +123,7 @@ def _tag(label: str | None) -> str:
 def over_sessions(metrics: pd.DataFrame, columns: list[str], ax: Axes | None = None) -> Figure:
     """Each of ``columns`` per round: the mean over sessions and the sessions' 5–95% band
     (``metrics``: one row per session and round, as an ensemble's metrics.csv)."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_of(ax)
     by_round = metrics.groupby("round")
     for column in columns:
         mean = by_round[column].mean()

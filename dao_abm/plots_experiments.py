@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from dao_abm.figures import figure_of
 
 
 def bands_over_rounds(bands: pd.DataFrame, by: str, *, ax: Axes | None = None,
@@ -28,7 +25,7 @@ def bands_over_rounds(bands: pd.DataFrame, by: str, *, ax: Axes | None = None,
             one seed, draw no band).
         by: the column naming a series (``"mechanism"``).
     """
-    fig, ax = _axes(ax)
+    fig, ax = figure_of(ax)
     for name, group in bands.groupby(by, sort=False):
         line, = ax.plot(group["round"], group["mean"], label=str(name))
         ax.fill_between(group["round"], group["low"], group["high"], color=line.get_color(),
@@ -45,7 +42,7 @@ def against_key(points: pd.DataFrame, key: str, by: Sequence[str] = (), *,
     """The mean and its interval (error bars) against the grid key ``key``, one line per
     combination of the other keys ``by``. Numbers are placed on a numeric axis, anything
     else at equal spacing in the order given."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_of(ax)
     order = list(dict.fromkeys(points[key]))
     numeric = all(isinstance(v, int | float | np.number) and not isinstance(v, bool)
                   for v in order)
@@ -69,9 +66,3 @@ def against_key(points: pd.DataFrame, key: str, by: Sequence[str] = (), *,
         ax.legend(fontsize="small")
     return fig
 
-
-def _axes(ax: Axes | None) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax
-    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-    return fig, ax

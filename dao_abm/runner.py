@@ -22,6 +22,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from dao_abm import __version__, plots
+from dao_abm.equilibrium.runs import run_game, run_json, shading_metrics
 from dao_abm.errors import DaoAbmError
 from dao_abm.folders import unique_folder, write_atomically
 from dao_abm.model.metrics import converged_round, ratio
@@ -66,7 +67,9 @@ def run_model(scenario: Scenario, *, progress: bool = False) -> RunResult:
 def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel) -> dict:
     """``converged_round`` (None if never), final and time-averaged values of the columns,
     and ``epsilon_kind``: whether max_gain / mean_gain are exact or a lower bound, and how
-    they were searched (``learning.epsilon.epsilon_kind``).
+    they were searched (``learning.epsilon.epsilon_kind``). Runs of 2-16 individual bidders
+    with i.i.d. uniform values redrawn every round add ``equilibrium``: the literature's
+    metrics of the final shading profile (``equilibrium.runs``; estimator in run.json).
 
     OPT/welfare is infinite in a round with zero welfare (and OPT > 0), which JSON cannot
     hold (the last-round ``approximation_ratio`` is then null). Such rounds are counted in
@@ -91,6 +94,9 @@ def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel)
         summary[col] = _json_number(measured.iloc[-1]) if len(measured) else None
         summary[f"mean_{col}"] = _json_number(metrics[col].mean())
     summary |= ratio_summary(metrics["optimal_welfare"], metrics["welfare"])
+    game = run_game(model)
+    if game is not None:  # individual bidders: the literature's metrics of the final profile
+        summary["equilibrium"] = shading_metrics(game, model.strategies)
     return summary
 
 
@@ -146,7 +152,7 @@ def run_meta(scenario: Scenario, seconds: float, **extra: object) -> dict:
 def _write_contents(result: RunResult, tmp: Path) -> None:
     write_scenario(result.scenario, tmp / "scenario.toml")
     meta = run_meta(result.scenario, result.seconds,
-                    epsilon_kind=result.model.learner.epsilon_kind)
+                    epsilon_kind=result.model.learner.epsilon_kind, **run_json(result.model))
     (tmp / "run.json").write_text(json.dumps(meta, indent=2) + "\n")
     result.metrics.to_csv(tmp / "metrics.csv", index=False)
     result.by_size.to_csv(tmp / "by_size.csv", index=False)

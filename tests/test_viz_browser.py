@@ -3,9 +3,9 @@
 Starts ``dao-abm viz`` on a free port of 127.0.0.1 with a small population, opens the page,
 checks that the affinity graph and the charts are there, presses Step and checks that the
 step counter, the summary and the charts change. Needs Debian's Chromium at
-``/usr/bin/chromium`` (installed here with apt-get when running as root; Playwright's own
-browser download is never used) and the ``playwright`` package (the ``dev`` extra); the
-test is skipped, saying why, only where neither can be had.
+``/usr/bin/chromium`` (``make test`` installs it first, through ``make machine``, where it
+can; Playwright's own browser download is never used) and the ``playwright`` package (the
+``dev`` extra); the tests are skipped, saying why, where either is missing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import signal
 import socket
 import struct
@@ -45,22 +44,11 @@ MODELS = Path(__file__).resolve().parents[1] / "models"
 
 
 def chromium() -> Path:
-    """Debian's Chromium, installed with apt-get if missing and we are root (else skip)."""
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if os.name != "posix" or os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.skip(f"{CHROMIUM} is missing and cannot be installed here "
-                    "(needs root and apt-get: apt-get install -y chromium)")
-    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
-    for command in (install, ["apt-get", "update", "-q"], install):
-        try:
-            done = subprocess.run(command, env=env, capture_output=True, timeout=600)
-        except subprocess.TimeoutExpired:
-            break
-        if command is install and done.returncode == 0 and CHROMIUM.exists():
-            return CHROMIUM
-    pytest.skip(f"{CHROMIUM} is missing and apt-get could not install it")
+    """Debian's Chromium (``make test`` installs it where it can: ``make machine``), else skip."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: `make machine` installs it as root with apt-get "
+                    "(apt-get install chromium)")
+    return CHROMIUM
 
 
 def free_port() -> int:

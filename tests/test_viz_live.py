@@ -242,3 +242,17 @@ def test_command_lines_side_by_side(small):
         sets = [args[i + 1] for i, a in enumerate(args) if a == "--set"]
         assert scenario_to_dict(load_scenario(args[2], sets)) == scenario_to_dict(
             run.model.scenario)
+
+
+def test_command_line_names_a_bundled_scenario_by_name(small, tmp_path, monkeypatch):
+    from dao_abm.scenario import bundled_folder
+    from dao_abm.viz.app import Source, command_lines
+
+    monkeypatch.chdir(tmp_path)  # elsewhere: the bundled file's path would mean nothing here
+    model = viz_model(small, preset="free-rider", seed="11", overrides="learning.rule=logit")
+    viz, run = command_lines(Source(str(bundled_folder() / "default.toml"), tuple(SMALL), None),
+                             model)
+    args = shlex.split(run)
+    assert shlex.split(viz)[2] == args[2] == "default"
+    sets = [args[i + 1] for i, a in enumerate(args) if a == "--set"]
+    assert scenario_to_dict(load_scenario("default", sets)) == scenario_to_dict(model.scenario)

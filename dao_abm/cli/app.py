@@ -3,6 +3,9 @@
 One module per command (``auction_cmd.py``, ``audit_cmd.py``, ``demo_cmd.py``, ...), each
 registering itself with ``@app.command("name")`` on the ``app`` below; ``dao_abm/cli/__init__``
 imports every command module. To add a command, write ``<name>_cmd.py`` and import it there.
+``dao-abm --help`` imports every command module, so a command module imports at its top only
+what its options need (typer, the mechanism registries, this module); pandas, matplotlib,
+Mesa, Dask and the rest are imported inside the command function (``tests/test_cli_startup``).
 
 Conventions for every command: results go to stdout; a problem is one stderr line
 ``dao-abm: error: <message>`` and exit status 2, never a traceback. JSON output indexes
@@ -32,7 +35,9 @@ try:  # typer >= 0.29 vendors click; its click exceptions derive from TyperExcep
 except ImportError:  # pragma: no cover - older typer depends on click itself
     from click import ClickException as ClickError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+# Plain click help (no rich markup): rich costs a tenth of a second at every start.
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  rich_markup_mode=None)
 
 
 @app.callback()
@@ -57,7 +62,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", help="Override a scenario key, e.g. --set learning.rule=logit (repeatable; the "
     "value is read as TOML).", show_default=False)]
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file (see models/).")]
+ScenarioArg = Annotated[Path, typer.Argument(
+    help="Scenario TOML file (see models/), or a bundled scenario's name, e.g. default.")]
 
 
 def mechanism_from(

@@ -17,17 +17,7 @@ import typer
 
 from dao_abm.cli.app import ScenarioArg, SetOpt, app
 from dao_abm.errors import DaoAbmError
-from dao_abm.experiments.compare import (
-    format_comparison,
-    new_compare_folder,
-    parse_mechanisms,
-    run_compare,
-    write_comparison,
-)
-from dao_abm.experiments.sweep import open_pool
 from dao_abm.mechanisms import PRESETS
-from dao_abm.runner import with_run_options
-from dao_abm.scenario import load_scenario
 
 
 @app.command("compare")
@@ -49,6 +39,17 @@ def compare(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run mechanisms on the same population and seeds; table with 95% CIs, figures."""
+    from dao_abm.experiments.compare import (
+        format_comparison,
+        new_compare_folder,
+        parse_mechanisms,
+        run_compare,
+        write_comparison,
+    )
+    from dao_abm.experiments.sweep import open_pool
+    from dao_abm.runner import with_run_options
+    from dao_abm.scenario import load_scenario
+
     names = parse_mechanisms(mechanisms)
     base = with_run_options(load_scenario(scenario, set_ or []), rounds=rounds)
     folder = out if out is not None else new_compare_folder(Path("runs"), base)

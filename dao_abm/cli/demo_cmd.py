@@ -1,8 +1,8 @@
 """``dao-abm demo``: the paper's worked instances under two mechanisms.
 
-Temporary, until the simulation exists: ``demo()`` runs every instance of
-``models/paper_instances.jsonl`` through ``dao-vickrey`` and ``free-rider`` and prints the
-auction tables. JSON has no comments, so the file's lines are documented here, in order:
+``demo()`` runs every instance of ``models/paper_instances.jsonl`` (bundled with the package)
+through ``dao-vickrey`` and ``free-rider`` and prints the auction tables. JSON has no
+comments, so the file's lines are documented here, in order:
 
 1. Mechanism 1 by hand: groups (5, 4, 1) and (7). WTP = (8, 7); G1 wins at 7, its two top
    members pay 3.5 each, the third is excluded; welfare 9, OPT 10.
@@ -18,17 +18,16 @@ auction tables. JSON has no comments, so the file's lines are documented here, i
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from dao_abm.cli.app import app, mechanism_label
 from dao_abm.cli.auction_cmd import auction_result, format_table
 from dao_abm.instances import load_instances
 from dao_abm.mechanisms import preset
+from dao_abm.scenario.bundled import bundled_folder
 
-#: The paper's instances (a source checkout's ``models/`` folder).
-PAPER_INSTANCES = Path(__file__).resolve().parents[2] / "models" / "paper_instances.jsonl"
+#: The paper's instances, bundled with the package (the source tree's ``models/``).
+PAPER_INSTANCES = bundled_folder() / "paper_instances.jsonl"
 LABELS = (
     "Mechanism 1 by hand",
     "Theorem 3.4, instance 1 (n = 6, δ = 0.001)",

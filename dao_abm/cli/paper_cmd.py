@@ -11,13 +11,15 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from dao_abm.cli.app import app
 from dao_abm.paper import EXPERIMENTS, Experiment, select
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DPI = 110
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dao_abm.cli.app import ScenarioArg, SetOpt, app, mechanism_label
-from dao_abm.runner import RunResult, run_scenario, with_run_options
 from dao_abm.scenario import load_scenario, mechanism_of
+
+if TYPE_CHECKING:
+    from dao_abm.runner import RunResult
 
 
 @app.command("run")
@@ -25,6 +27,8 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run repeated two-level auctions with learning members; write metrics and figures."""
+    from dao_abm.runner import run_scenario, with_run_options
+
     spec = with_run_options(load_scenario(scenario, set_ or []), seed=seed, rounds=rounds)
     result, folder = run_scenario(spec, out=out, progress=not quiet and sys.stderr.isatty())
     typer.echo(format_summary(result, folder))

@@ -14,22 +14,16 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dao_abm.cli.app import app
-from dao_abm.experiments import stats
 from dao_abm.experiments.grid import expand, parse_grid
-from dao_abm.experiments.sweep import (
-    SweepResult,
-    check_folder,
-    default_folder,
-    open_pool,
-    run_sweep,
-)
-from dao_abm.runner import with_run_options
-from dao_abm.scenario import load_scenario
+from dao_abm.scenario import load_scenario, scenario_file
+
+if TYPE_CHECKING:
+    from dao_abm.experiments.sweep import SweepResult
 
 GridOpt = Annotated[list[str] | None, typer.Option(
     "--grid", "-g", help="key=v1,v2,... (repeatable; the sweep runs every combination), "
@@ -41,7 +35,8 @@ SetOpt = Annotated[list[str] | None, typer.Option(
 
 @app.command("sweep")
 def sweep(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file (see models/).")],
+    scenario: Annotated[Path, typer.Argument(
+        help="Scenario TOML file (see models/), or a bundled scenario's name, e.g. default.")],
     grid: GridOpt = None,
     seeds: Annotated[int, typer.Option(
         min=1, help="Seeds per grid point: scenario.seed + i for i in 0..N-1.")] = 1,
@@ -60,6 +55,10 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run a scenario over a grid of parameters and seeds; resumable."""
+    from dao_abm.experiments.sweep import check_folder, default_folder, open_pool, run_sweep
+    from dao_abm.runner import with_run_options
+
+    scenario = scenario_file(scenario)
     base = with_run_options(load_scenario(scenario, set_ or []), rounds=rounds)
     axes = parse_grid(grid or [])
     cells = expand(base, axes, seeds, source=str(scenario), base_dir=scenario.parent)
@@ -74,6 +73,8 @@ def sweep(
 
 def format_result(result: SweepResult, keys: list[str], seconds: float) -> str:
     """What the sweep did, the per-point table, and where the results are."""
+    from dao_abm.experiments import stats
+
     points = len(result.points)
     lines = [f"dao-abm sweep: {result.ran + result.reused} cells ({points} grid "
              f"point{'s' * (points != 1)} x {len(result.runs) // max(points, 1)} seeds): ran "

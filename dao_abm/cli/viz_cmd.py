@@ -3,7 +3,8 @@
 The scenario and its ``--set`` overrides are validated here, so a bad one is one error line
 and exit 2 before any server starts. The server is ``solara run dao_abm/viz/app.py`` in a
 child process, handed the scenario through environment variables (``dao_abm.viz``); Ctrl-C
-or SIGTERM stops it. It listens on 127.0.0.1 unless ``--host`` says otherwise.
+or SIGTERM stops it. It listens on 127.0.0.1 unless ``--host`` says otherwise. It needs the
+``viz`` extra (``pip install 'dao-abm[viz]'``) and says so when it is missing.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ import typer
 
 from dao_abm.cli.app import SetOpt, app
 from dao_abm.errors import DaoAbmError
-from dao_abm.scenario import load_scenario
-from dao_abm.viz import APP_PATH, DEFAULT_SCENARIO, server_env
-from dao_abm.viz.live import parse_compare, side_by_side_cells
+from dao_abm.extras import require
+from dao_abm.scenario import load_scenario, scenario_file
 
 #: No usage telemetry; no warnings about Mesa's own components (solara's rules-of-hooks
 #: check) or about session cookies over plain http on localhost.
@@ -36,9 +36,9 @@ QUIET_SERVER = {
 
 @app.command("viz")
 def viz(
-    scenario: Annotated[Path, typer.Argument(
-        help="Scenario TOML file (see models/).",
-        show_default="models/default.toml")] = DEFAULT_SCENARIO,
+    scenario: Annotated[Path | None, typer.Argument(
+        help="Scenario TOML file (see models/), or a bundled scenario's name.",
+        show_default="the bundled default")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).",
                                       min=0, max=65535)] = 8765,
@@ -49,6 +49,11 @@ def viz(
         "learning.tie_policy=keep,random.", show_default=False)] = None,
 ) -> int:
     """Watch a scenario in the browser: graph, bids and metrics, with step/play/reset."""
+    require("viz", "dao-abm viz")
+    from dao_abm.viz import DEFAULT_SCENARIO, server_env
+    from dao_abm.viz.live import parse_compare, side_by_side_cells
+
+    scenario = DEFAULT_SCENARIO if scenario is None else scenario_file(scenario)
     overrides = list(set_ or [])
     spec = load_scenario(scenario, overrides)  # DaoAbmError: one line, exit 2
     if compare is not None:
@@ -75,6 +80,8 @@ def check_address(host: str, port: int) -> int:
 
 def server_command(host: str, port: int) -> list[str]:
     """The ``solara run`` command line serving the page (no browser, no version check)."""
+    from dao_abm.viz import APP_PATH
+
     return [sys.executable, "-m", "solara", "run", str(APP_PATH), "--host", host,
             "--port", str(port), "--production", "--no-open", "--no-check-version"]
 

@@ -26,6 +26,7 @@ from tqdm import tqdm
 from dao_abm import plots
 from dao_abm.ensemble.fans import HEADLINE, fan_table
 from dao_abm.ensemble.stream import RunStream, SessionStats
+from dao_abm.equilibrium.runs import run_json
 from dao_abm.model.model import DaoAuctionModel
 from dao_abm.model.population import Population
 from dao_abm.model.session import recorded
@@ -79,7 +80,8 @@ def stream_run(scenario: Scenario, folder: Path, *, progress: bool = False) -> R
     extra = {"epsilon_kind": first.learner.epsilon_kind} if hasattr(first, "learner") else {}
     summary |= {"rounds_played": ensemble.rounds_done, "interrupted": interrupted} | extra
     (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    meta = run_meta(scenario, seconds, interrupted=interrupted, **extra)
+    meta = run_meta(scenario, seconds, interrupted=interrupted, **extra,
+                    **(run_json(model) if single else {}))
     (folder / "run.json").write_text(json.dumps(meta, indent=2) + "\n")
     if scenario.output.figures and stream.written("metrics.csv"):
         if single:

@@ -37,6 +37,7 @@ from dao_abm import plots_experiments as plots
 from dao_abm.errors import DaoAbmError
 from dao_abm.experiments import stats, store
 from dao_abm.experiments.grid import Axis, Cell, sweep_id
+from dao_abm.extras import require
 from dao_abm.runner import run_model
 from dao_abm.scenario import Scenario, write_scenario
 
@@ -91,6 +92,7 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT):
         DaoAbmError: a malformed address, or no Dask scheduler answering within ``timeout``
             seconds (whatever the failure, it is reported as one line).
     """
+    require("cluster", f"--scheduler {address}")
     from dask.distributed import Client  # imported here: dask is slow to import
 
     quiet = logging.getLogger("distributed")

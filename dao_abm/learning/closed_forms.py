@@ -91,7 +91,8 @@ def partial_sums(bids: np.ndarray, groups: Groups) -> tuple[np.ndarray, np.ndarr
 
 
 def singleton_outcome(
-    x: np.ndarray, p: np.ndarray, tie_win: np.ndarray, *, pricing: str, cost_sharing: str
+    x: np.ndarray, p: np.ndarray, tie_win: np.ndarray, *, pricing: str, cost_sharing: str,
+    reserve: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Deviation outcomes of members who are alone in their group.
 
@@ -101,12 +102,14 @@ def singleton_outcome(
         pricing: "second" or "first".
         cost_sharing: any rule; alone, a member pays the whole price, except under
             "proportional", which grants nothing to a zero bid.
+        reserve: the reserve price: the highest bid sells only if it is at least the
+            reserve, for max(price, reserve) (``two_level.apply_reserve``).
 
     Returns:
         ``access`` ``(R, n1, D)`` bool and ``payment`` ``(R, n1, D)``.
     """
-    won = _wins(x, p, tie_win)
-    price = np.broadcast_to(p if pricing == "second" else x, won.shape)
+    won = _wins(x, p, tie_win) & (x >= reserve)
+    price = np.broadcast_to(np.maximum(p, reserve) if pricing == "second" else x, won.shape)
     if cost_sharing != "proportional":
         return won, np.where(won, price, 0.0)
     access = won & (x > 0)

@@ -7,8 +7,9 @@
   Every member's critical bid is computed in closed form (``critical.py``).
 - ``"sum"``: the ``sum`` aggregation with equal-split-all or proportional cost sharing (the
   ``free-rider`` and ``crowdfund`` presets): O(1) per candidate (``closed_forms.py``).
-- ``"sub-market"``: anything else — exact engine runs on small sub-markets, one per
-  (member, candidate), batched by group size (``submarket.py``).
+- ``"sub-market"``: anything else, and every mechanism with a reserve price — exact engine
+  runs on small sub-markets, one per (member, candidate), batched by group size
+  (``submarket.py``).
 - ``"full-market"``: VCG with unit-demand values and several items, where one group's bid
   moves every item's price: one full engine run per (member, item, candidate).
 """
@@ -47,6 +48,14 @@ class Market:
         if isinstance(self.mechanism, str):
             object.__setattr__(self, "mechanism", preset(self.mechanism))
         check_valuation(self.valuation)
+        if np.unique(np.atleast_1d(self.mechanism.reserve)).size > 1:
+            raise ValueError("learning needs one reserve price for every lot (got "
+                             f"{self.mechanism.reserve!r})")
+
+    @property
+    def reserve(self) -> float:
+        """The reserve price of every lot (0: none)."""
+        return float(np.atleast_1d(self.mechanism.reserve)[0])
 
     @property
     def n_members(self) -> int:
@@ -65,7 +74,8 @@ class Market:
     def single_lot(self) -> TwoLevelMechanism:
         """The mechanism restricted to one lot of member lot bids (used by sub-markets)."""
         upper = "first-price" if self.pricing == "first" else "second-price"
-        return TwoLevelMechanism(self.mechanism.aggregation, upper, self.mechanism.cost_sharing)
+        return TwoLevelMechanism(self.mechanism.aggregation, upper, self.mechanism.cost_sharing,
+                                 reserve=self.reserve)
 
     @cached_property
     def slot_index(self) -> SlotIndex:
@@ -76,6 +86,8 @@ class Market:
     def kernel(self) -> str:
         """How a deviation on one lot is evaluated (see the module docstring)."""
         mech = self.mechanism
+        if self.reserve:  # the closed forms below know no reserve price
+            return "sub-market"
         if (mech.aggregation, mech.cost_sharing) == ("wtp", "max-equal-split") and (
             mech.upper in VICKREY_PRICED
         ):

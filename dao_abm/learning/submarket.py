@@ -69,6 +69,7 @@ def submarket_outcome(
         access[:, alone], payment[:, alone] = singleton_outcome(
             x[:, alone], p[:, gid, None], tie_win[:, gid, None],
             pricing=market.pricing, cost_sharing=market.mechanism.cost_sharing,
+            reserve=market.reserve,
         )
     for size in np.unique(sizes[sizes > 1]).tolist():  # distinct sizes only
         dev = np.flatnonzero(sizes == size)

@@ -36,9 +36,12 @@ def resolve(
     aggregation: str | None = None,
     upper: str | None = None,
     cost_sharing: str | None = None,
+    reserve: float = 0.0,
 ) -> TwoLevelMechanism:
-    """A preset by name, or a composition of three names; parts given override the preset."""
+    """A preset by name, or a composition of three names; parts given override the preset;
+    ``reserve`` is the auctioneer's reserve price (``TwoLevelMechanism.reserve``)."""
     base = preset(mechanism) if mechanism else PRESETS["dao-vickrey"]
     return TwoLevelMechanism(
-        aggregation or base.aggregation, upper or base.upper, cost_sharing or base.cost_sharing
+        aggregation or base.aggregation, upper or base.upper, cost_sharing or base.cost_sharing,
+        reserve=reserve,
     )

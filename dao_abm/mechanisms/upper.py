@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from dao_abm.mechanisms.registry import Registry
 
@@ -86,6 +85,8 @@ def vcg(group_bids: np.ndarray, valuation: str) -> tuple[np.ndarray, np.ndarray]
 
 
 def _assignment_value(values: np.ndarray) -> float:
+    from scipy.optimize import linear_sum_assignment  # here: scipy.optimize is slow to import
+
     if values.shape[0] == 0:
         return 0.0
     g, i = linear_sum_assignment(values, maximize=True)
@@ -94,6 +95,8 @@ def _assignment_value(values: np.ndarray) -> float:
 
 def _vcg_unit_demand(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``values`` (k, m) -> winner per item (m,) and price per item (m,)."""
+    from scipy.optimize import linear_sum_assignment
+
     m = values.shape[1]
     groups, items = linear_sum_assignment(values, maximize=True)
     total = float(values[groups, items].sum())

@@ -7,8 +7,6 @@ to; the optimum gives every member of a group everything the group holds (footno
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
 
 from dao_abm.mechanisms.groups import Groups
 from dao_abm.mechanisms.outcome import Outcome
@@ -52,6 +50,8 @@ def optimal_welfare(values: np.ndarray, groups: Groups, valuation: str) -> np.nd
 
 
 def _assignment_optimum(values: np.ndarray, groups: Groups) -> float:
+    from scipy.optimize import linear_sum_assignment  # here: scipy.optimize is slow to import
+
     rows, cols = linear_sum_assignment(values, maximize=True)
     return float(values[rows, cols].sum())
 
@@ -59,6 +59,9 @@ def _assignment_optimum(values: np.ndarray, groups: Groups) -> float:
 def _milp_optimum(values: np.ndarray, groups: Groups) -> float:
     """max Σ v_il y_il  s.t.  Σ_j x_jl <= 1,  Σ_l y_il <= 1,  y_il <= x_{g(i) l},
     x binary, 0 <= y <= 1 (y is integral once x is fixed)."""
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     scale = float(values.max())
     if scale <= 0:
         return 0.0

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
-#: The scenarios of a source checkout (``models/`` next to the package).
-MODELS = Path(__file__).resolve().parents[2] / "models"
+from dao_abm.figures import figure_of, new_figure
+from dao_abm.scenario.bundled import bundled_folder
+
+__all__ = ["MODELS", "figure_of", "harmonic", "new_figure", "seed_overrides"]
+
+#: The bundled scenarios (the source tree's ``models/``, shipped as package data).
+MODELS = bundled_folder()
 
 
 def harmonic(n: int | np.ndarray) -> np.ndarray:
@@ -17,22 +18,6 @@ def harmonic(n: int | np.ndarray) -> np.ndarray:
     n = np.asarray(n, dtype=np.int64)
     table = np.concatenate(([0.0], np.cumsum(1.0 / np.arange(1, int(n.max(initial=0)) + 1))))
     return table[n]
-
-
-def new_figure(ncols: int = 1, nrows: int = 1, *, size: tuple[float, float] = (7, 4)
-               ) -> tuple[Figure, np.ndarray]:
-    """A constrained-layout Figure (not registered with pyplot) and its axes, flat."""
-    fig = Figure(figsize=size, layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    return fig, axes.ravel()
-
-
-def figure_of(ax: Axes | None, size: tuple[float, float] = (7, 4)) -> tuple[Figure, Axes]:
-    """``ax``'s figure, or a new one-panel Figure."""
-    if ax is not None:
-        return ax.figure, ax
-    fig, axes = new_figure(size=size)
-    return fig, axes[0]
 
 
 def seed_overrides(seed: int | None, quick_rounds: int | None) -> list[str]:

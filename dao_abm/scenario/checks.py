@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 
@@ -19,7 +20,7 @@ def mechanism_of(scenario: Scenario) -> TwoLevelMechanism:
     """The two-level mechanism a scenario names (DaoAbmError naming the bad key)."""
     spec = scenario.mechanism
     try:
-        return resolve(
+        mechanism = resolve(
             spec.preset,
             aggregation=spec.aggregation or None,
             upper=spec.upper or None,
@@ -27,6 +28,9 @@ def mechanism_of(scenario: Scenario) -> TwoLevelMechanism:
         )
     except ValueError as exc:
         raise DaoAbmError(f"mechanism: {exc}") from None
+    if spec.reserve and mechanism.upper == "vcg":
+        raise DaoAbmError("mechanism.reserve: upper mechanism 'vcg' has no reserve price")
+    return dataclasses.replace(mechanism, reserve=spec.reserve)
 
 
 def check_consistency(s: Scenario) -> None:
@@ -36,6 +40,10 @@ def check_consistency(s: Scenario) -> None:
         raise DaoAbmError("population.n_items: must be 1 for valuation 'single'")
     if s.values.distribution == "uniform" and s.values.high <= s.values.low:
         raise DaoAbmError("values.high: must be > values.low")
+    if (s.mechanism.reserve and s.values.distribution == "uniform"
+            and s.mechanism.reserve >= s.values.high):
+        raise DaoAbmError(f"mechanism.reserve: must be below values.high = {s.values.high:g} "
+                          f"(got {s.mechanism.reserve:g}: nothing would ever sell)")
     if s.values.distribution == "empirical" and not s.values.amounts_csv:
         raise DaoAbmError("values.amounts_csv: required for distribution 'empirical'")
     if s.graph.kind == "file" and not s.graph.path:

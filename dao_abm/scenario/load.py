@@ -17,18 +17,25 @@ import tomli_w
 from dao_abm.errors import DaoAbmError
 from dao_abm.fields import check_value, describe
 from dao_abm.scenario import schema
+from dao_abm.scenario.bundled import bundled_names, scenario_file
 from dao_abm.scenario.checks import check_consistency
 
 PATH_KEYS = {"population.members_csv", "values.amounts_csv", "graph.path"}
 
 
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> schema.Scenario:
-    """Read a TOML scenario, apply ``key=value`` overrides, validate, resolve relative paths."""
-    path = Path(path)
+    """Read a TOML scenario, apply ``key=value`` overrides, validate, resolve relative paths.
+
+    ``path`` is a file, or the name of a bundled scenario (``"default"``; see
+    ``dao_abm.scenario.bundled``).
+    """
+    path = scenario_file(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DaoAbmError(f"{path}: no such scenario file") from None
+        bare = len(path.parts) == 1 and not path.suffix
+        raise DaoAbmError(f"{path}: no such scenario file" + (
+            f" or bundled scenario ({', '.join(bundled_names())})" if bare else "")) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DaoAbmError(f"{path}: cannot read scenario ({exc})") from None
     except tomllib.TOMLDecodeError as exc:

@@ -104,6 +104,10 @@ class MechanismSpec:
                           "grand-bundle)")
     cost_sharing: str = spec("", "override the cost-sharing rule (max-equal-split, "
                                  "equal-split-all, proportional)")
+    reserve: float = spec(0.0, "the auctioneer's reserve price on every lot: a group bid below "
+                               "it takes no part, a sold lot costs at least it (0: none; not "
+                               "with upper = vcg; below values.high for uniform values)",
+                          min=0.0)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any
 from dao_abm.errors import DaoAbmError
 from dao_abm.learning import LEARNING_RULES
 from dao_abm.mechanisms import PRESETS
-from dao_abm.scenario import Scenario, load_scenario, scenario_from_dict, scenario_to_dict
+from dao_abm.scenario import (
+    Scenario,
+    bundled_folder,
+    load_scenario,
+    scenario_from_dict,
+    scenario_to_dict,
+)
 from dao_abm.scenario.schema import MechanismSpec
 from dao_abm.viz.live import LiveModel, Run, page_scenario
 
@@ -31,8 +37,8 @@ if TYPE_CHECKING:
 
 #: The page ``solara run`` serves.
 APP_PATH = Path(__file__).with_name("app.py")
-#: A source checkout's default scenario.
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "models" / "default.toml"
+#: The default scenario: the bundled ``models/default.toml``.
+DEFAULT_SCENARIO = bundled_folder() / "default.toml"
 #: Environment variables the CLI passes to the page: the scenario file, and the ``--set``
 #: overrides as a JSON list of ``key=value`` strings.
 ENV_SCENARIO = "DAO_ABM_VIZ_SCENARIO"

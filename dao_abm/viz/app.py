@@ -27,7 +27,7 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
 from dao_abm.errors import DaoAbmError
-from dao_abm.scenario import Scenario
+from dao_abm.scenario import Scenario, bundled_folder
 from dao_abm.viz import (
     CONTROL_KEYS,
     ENV_COMPARE,
@@ -116,10 +116,13 @@ def _current(scenario: Scenario, key: str):
 
 
 def _shown_path(path: str) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return path
+    """``path`` relative to the current folder, else a bundled scenario's name, else as is."""
+    resolved = Path(path).resolve()
+    if resolved.is_relative_to(Path.cwd()):
+        return str(resolved.relative_to(Path.cwd()))
+    if resolved.parent == bundled_folder().resolve() and resolved.suffix == ".toml":
+        return resolved.stem
+    return path
 
 
 @solara.component
