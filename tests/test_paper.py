@@ -238,7 +238,7 @@ def test_daos_of_one_are_banchio_skrzypacz(mechanism, price) -> None:
 
 
 def test_dao_collusion_quick(frames) -> None:
-    """Quick size (16 sessions, 3·10⁵ periods, k = 1, 2): with DAOs of one, Mechanism 1
+    """Quick size (16 sessions, 4·10⁵ periods, k = 1, 2): with DAOs of one, Mechanism 1
     and free-rider reach the top bid like second price and the crowdfund colludes like
     first price; with DAOs of two the crowdfund still yields the least revenue."""
     table = dao_collusion.key_numbers(frames["dao-collusion"]).set_index(["mechanism", "k"])

@@ -35,7 +35,7 @@ from dao_abm.paper.common import new_figure
 MECHANISMS = ("dao-vickrey", "crowdfund", "free-rider")
 SIZES = (1, 2, 3, 5)
 FULL = (200, 1_000_000)  # sessions, periods
-QUICK = ((1, 2), 16, 300_000)  # sizes, sessions, periods
+QUICK = ((1, 2), 16, 400_000)  # sizes, sessions, periods
 COLORS = {"dao-vickrey": "tab:blue", "crowdfund": "tab:red", "free-rider": "tab:green"}
 
 
@@ -49,7 +49,7 @@ def game(mechanism: str, k: int) -> QGame:
 
 
 def run(*, seed: int | None = None, quick: bool = False) -> pd.DataFrame:
-    """Every mechanism and DAO size; quick: k = 1, 2, 16 sessions, 3·10⁵ periods."""
+    """Every mechanism and DAO size; quick: k = 1, 2, 16 sessions, 4·10⁵ periods."""
     sizes, sessions, periods = QUICK if quick else (SIZES, *FULL)
     seed = 0 if seed is None else seed
     frames = [_one(m, k, sessions, periods, seed) for m in MECHANISMS for k in sizes]
