@@ -17,8 +17,9 @@ from __future__ import annotations
 import numpy as np
 from engine import best_ms, shuffled_groups
 
-from dao_abm.learning import Market, best_response
-from dao_abm.learning.slots import sort_with_owners
+from dao_abm.deviations import Market
+from dao_abm.deviations.slots import sort_with_owners
+from dao_abm.learning import best_response
 
 #: Figure -> (comparison, threshold) checked by run.py.
 TARGETS = {

@@ -33,15 +33,21 @@ def welfare_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
 
 def truthfulness_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
                              label: str | None = None) -> Figure:
-    """Truthful share and mean bid/value ratio per round."""
+    """Truthful share, mean bid/value ratio and, where measured, the share of pivotal members
+    whose bid gets them what bidding their value would, per round."""
     fig, ax = figure_of(ax)
     ax.plot(metrics["round"], metrics["truthful_share"], label=f"truthful share{_tag(label)}")
     ax.plot(metrics["round"], metrics["mean_bid_ratio"], label=f"mean bid / value{_tag(label)}")
+    pivotal = metrics[["round", "pivotal_truthful_share"]].dropna() if (
+        "pivotal_truthful_share" in metrics) else ()
+    if len(pivotal):
+        ax.plot(pivotal["round"], pivotal["pivotal_truthful_share"], lw=0.8, alpha=0.8,
+                label=f"pivotal members bidding as well as truthful{_tag(label)}")
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
     ax.set_xlabel("round")
     ax.set_ylim(bottom=0)
     ax.legend(fontsize="small")
-    ax.set_title("Does truthful bidding emerge?")
+    ax.set_title("What emerges: truthful bids, and bids that do as well as truthful")
     return fig
 
 

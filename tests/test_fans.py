@@ -14,7 +14,7 @@ from dao_abm.ensemble.fans import QUANTILE_COLUMNS, QUANTILES, fan_quantiles, fa
 from dao_abm.ensemble.sessions import SessionEnsemble
 from dao_abm.scenario import load_scenario
 from dao_abm.viz import VizModel, initial_params, model_params
-from dao_abm.viz.live import Run
+from dao_abm.viz.live import Run, parse_compare
 from dao_abm.viz.series import FANS, fan_points
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -110,15 +110,16 @@ def test_fan_chart_points_and_csv(fans_model):
                                np.quantile(values, QUANTILES, axis=1).T)
     np.testing.assert_array_equal(table["session_0"], values[:, 0])
     # the series the browser appends: lower edge and width of each band, median, session 0
+    # (value first, then the round: ECharts stacks the first dimension)
     lo90, band90, lo50, band50, median, zero = fan_points(model.fans, "truthful_share", 2)
-    assert [p[0] for p in median] == [4, 6]  # rounds after start = 2 only
+    assert [p[1] for p in median] == [4, 6]  # rounds after start = 2 only
     row = table.iloc[1]
-    assert lo90[0] == [4, pytest.approx(row["q05"])]
-    assert band90[0] == pytest.approx([4, row["q95"] - row["q05"], row["q05"], row["q95"]])
-    assert lo50[0][1] == pytest.approx(row["q25"])
+    assert lo90[0] == [pytest.approx(row["q05"]), 4]
+    assert band90[0] == pytest.approx([row["q95"] - row["q05"], 4, row["q05"], row["q95"]])
+    assert lo50[0][0] == pytest.approx(row["q25"])
     assert band50[0][2:] == pytest.approx([row["q25"], row["q75"]])
-    assert median[0][1] == pytest.approx(row["median"]) and zero[0][1] == row["session_0"]
-    assert view.points(runs, 6)["series"] == [[]] * 6
+    assert median[0][0] == pytest.approx(row["median"]) and zero[0][0] == row["session_0"]
+    assert view.points(runs, 6) == {"series": [[]] * 6, "xdim": 1}
     option = view.option(runs)
     assert option["title"]["text"] == "Truthful share across 4 sessions"
     assert [s["fanRole"] for s in option["series"]] == ["lower", "band"] * 2 + ["median",
@@ -138,3 +139,23 @@ def test_run_folder_draws_the_fans(tmp_path):
     _, folder = run_scenario(spec, out=tmp_path / "run")
     png = (folder / "figures" / "fans.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+
+
+def test_side_by_side_draws_one_fan_per_run():
+    from dao_abm.viz.live import PairModel
+
+    spec = load_scenario(MODELS / "default.toml", [*SMALL, "sessions=3"])
+    params = initial_params(model_params(spec)) | {"compare": parse_compare(
+        "mechanism.preset=crowdfund,dao-vickrey")}
+    pair = PairModel(**params)
+    pair.step()
+    view = FANS[0]
+    option = view.option(pair.runs)
+    names = [s["name"] for s in option["series"]]
+    assert len(names) == 12 and names[4] == "median · crowdfund"
+    assert names[10] == "median · dao-vickrey"
+    series = view.points(pair.runs, 0)["series"]
+    assert [len(points) for points in series] == [1] * 12
+    table = view.table(pair.runs)
+    assert table["run"].tolist() == ["mechanism.preset=crowdfund", "mechanism.preset=dao-vickrey"]
+    assert (table["sessions"] == 3).all()

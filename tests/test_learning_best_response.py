@@ -9,13 +9,12 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from strategies import memberships
 
+from dao_abm.deviations import Market, deviation_utilities
 from dao_abm.learning import (
     TIE_POLICIES,
     BestResponse,
-    Market,
     best_response,
     best_response_shading,
-    deviation_utilities,
     dynamics,
 )
 from dao_abm.mechanisms import Groups, TwoLevelMechanism, utilities

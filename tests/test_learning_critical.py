@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from strategies import instances, memberships
 
-from dao_abm.learning import Market, best_response, critical_bids
+from dao_abm.deviations import Market, critical_bids
+from dao_abm.learning import best_response
 from dao_abm.mechanisms import Groups, utilities
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from strategies import instances
 
-from dao_abm.learning import Market, deviation_utilities, submarket
+from dao_abm.deviations import Market, deviation_utilities, submarket
 from dao_abm.mechanisms import (
     AGGREGATIONS,
     COST_SHARING,

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dao_abm.learning import Market, epsilon_kind, fixed_value_epsilon
-from dao_abm.learning.breakpoints import below, member_candidates
-from dao_abm.learning.deviation import deviation_utilities
-from dao_abm.learning.payoffs import bid_payoffs
+from dao_abm.deviations import Market
+from dao_abm.deviations.breakpoints import below, member_candidates
+from dao_abm.deviations.deviation import deviation_utilities
+from dao_abm.deviations.payoffs import bid_payoffs
+from dao_abm.learning import epsilon_kind, fixed_value_epsilon
 from dao_abm.mechanisms import Groups, TwoLevelMechanism
 from tests.strategies import instances
 
@@ -186,7 +187,9 @@ def test_joint_unit_demand_equals_brute_force(inst):
     values = bids[::-1].copy()  # any fixed values
     market = Market("dao-vickrey", inst.groups, "unit-demand")
     eps = fixed_value_epsilon(market, values, bids, grid=GRID)
-    coarse = np.arange(0, 4 * 21 + 1) / 4
+    # Quarters up to past every threshold a DAO of two can reach (twice the top bid): the
+    # winning region of a tied group bid starts just above it (lowest index wins ties).
+    coarse = np.arange(0, 4 * (2 * bids.max() + 1) + 1) / 4
     m = bids.shape[1]
     pairs = np.stack(np.meshgrid(*[coarse] * m, indexing="ij"), -1).reshape(-1, m)
     current = market.utilities(values, bids)
@@ -195,3 +198,22 @@ def test_joint_unit_demand_equals_brute_force(inst):
         profiles[:, i] = pairs
         best = market.utilities(np.broadcast_to(values, profiles.shape), profiles)[:, i].max()
         assert eps.gain[i] == pytest.approx(max(best - current[i], 0.0), abs=1e-9)
+
+
+def test_joint_unit_demand_gain_past_a_tied_group_bid():
+    """Hand-worked (found by hypothesis): DAO 1 = members 0, 1 bidding 10.5 and 10.75 bids
+    max(10.75, 2 x 10.5) = 21; member 3 (value 10.75) sits in DAO 2 beside a bid of 10.5.
+    Bidding 21 ties DAO 2 with DAO 1 and loses (lowest index wins); bidding above 21 wins at
+    Vickrey price 21, which the maximum equal split shares between both members of DAO 2:
+    member 3 pays 10.5 and gains 10.75 - 10.5 = 0.25 over losing with its bid of 0."""
+    groups = Groups.from_labels(np.array([1, 1, 2, 2, 0]))
+    bids = np.array([[10.5], [10.75], [10.5], [0.0], [0.0]])
+    values = bids[::-1].copy()
+    market = Market("dao-vickrey", groups, "unit-demand")
+    eps = fixed_value_epsilon(market, values, bids, grid=GRID)
+    assert eps.gain[3] == pytest.approx(0.25, abs=1e-12)
+    deviated = bids.copy()
+    deviated[3] = 21.25
+    assert market.utilities(values, deviated)[3] == pytest.approx(0.25, abs=1e-12)
+    deviated[3] = 21.0
+    assert market.utilities(values, deviated)[3] == 0.0

@@ -16,14 +16,8 @@ from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 from strategies import instances, memberships
 
-from dao_abm.learning import (
-    LEARNING_RULES,
-    Market,
-    best_response,
-    best_response_shading,
-    deviation_utilities,
-    payoffs,
-)
+from dao_abm.deviations import Market, deviation_utilities, payoffs
+from dao_abm.learning import LEARNING_RULES, best_response, best_response_shading
 from dao_abm.mechanisms import (
     AGGREGATIONS,
     COST_SHARING,

@@ -6,19 +6,16 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from dao_abm.deviations import Grid, Market, deviation_utilities, payoffs
 from dao_abm.learning import (
     Exp3,
     Feedback,
     FictitiousPlay,
-    Grid,
     Hedge,
     Logit,
-    Market,
     QLearning,
-    deviation_utilities,
     dynamics,
     observe,
-    payoffs,
 )
 from dao_abm.mechanisms import Groups, TwoLevelMechanism
 

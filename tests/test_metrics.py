@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from dao_abm.learning import Market
+from dao_abm.deviations import Market
 from dao_abm.mechanisms import Groups, member_values, preset, utilities
 from dao_abm.model import metrics as m
 

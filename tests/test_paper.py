@@ -30,6 +30,7 @@ from dao_abm.paper import (
     constitution,
     dao_collusion,
     dao_private_values,
+    emergence,
     equilibria,
     hl_bound,
     select,
@@ -183,6 +184,42 @@ def test_appendix_a_cycling_depends_on_the_tie_policy(frames) -> None:
     text = appendix_a.cycling_text(frame)
     assert text.startswith("keep: none; truthful: vcg-equal-split;")
     assert "lowest: vcg-equal-split, grand-bundle, dao-vickrey" in text
+
+
+def test_constitution_protocols_decide_whether_the_dao_loses(frames) -> None:
+    """Quick (8 rounds): revising all at once loses in round 2, 5% a round by round 4,
+    one at a time never; pledges at the end say how far each got."""
+    frame = frames["constitution"]
+    verdicts = constitution.protocol_verdicts(frame)
+    assert list(verdicts) == list(constitution.PROTOCOLS)
+    assert verdicts["simultaneous"].startswith("loses in round 2;")
+    assert verdicts["inertia 5%"].startswith(("loses in round 2;", "loses in round 3;",
+                                              "loses in round 4;"))
+    assert verdicts["sequential"].startswith("never loses;")
+    rows = frame[frame["part"] == "protocols"]
+    pledges = rows[(rows["metric"] == "pledges") & (rows["setting"] == "simultaneous")]
+    assert pledges["value"].iloc[-1] < 0.1 * pledges["value"].iloc[0]
+    key = constitution.key_numbers(frame).set_index("")
+    assert key.loc["crowdfund, sequential", "crowdfund"] == verdicts["sequential"]
+
+
+def test_emergence_key_numbers_say_what_the_claims_say(frames) -> None:
+    """Quick (120 members, 30 rounds): fixed values settle under keep (pivotal members all
+    outcome-truthful, few bids truthful) and not under random or lowest; truthful bids
+    under truthful/simultaneous; redrawn values: keep's truthful share above random's."""
+    key = emergence.key_numbers(frames["emergence"]).set_index(
+        ["values", "tie_policy", "protocol"])
+    for protocol in emergence.PROTOCOLS:
+        keep = key.loc[("fixed", "keep", protocol)]
+        assert keep["settled_runs"] == "3/3" and keep["pivotal_truthful_share"] == "1.00"
+        assert float(keep["truthful_share"].split("–")[-1]) < 0.15
+        for policy in ("random", "lowest"):
+            assert key.loc[("fixed", policy, protocol), "settled_runs"] == "0/3"
+        low_keep = float(key.loc[("redrawn", "keep", protocol), "truthful_share"].split("–")[0])
+        high_random = float(key.loc[("redrawn", "random", protocol),
+                                    "truthful_share"].split("–")[-1])
+        assert low_keep > 2 * high_random
+    assert key.loc[("fixed", "truthful", "simultaneous"), "truthful_share"] == "1.00"
 
 
 def test_constitution_matches_a_direct_engine_computation(frames) -> None:

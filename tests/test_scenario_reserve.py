@@ -33,7 +33,7 @@ WITH_RESERVE = [
 
 
 @pytest.mark.parametrize("mechanism", WITH_RESERVE, ids=lambda m: m.name)
-@settings(max_examples=25)
+@settings(max_examples=10, deadline=None)
 @given(inst=instances(max_groups=3, max_size=3, max_items=2), seed=st.integers(0, 2**16))
 def test_deviations_with_a_reserve_match_brute_force(mechanism, inst, seed):
     """With a reserve every learner's deviation outcome (sub-markets, singletons) equals

@@ -353,6 +353,13 @@ def test_constitution_dao_loads_and_steps(servers, page):
     wait_drawn(page, ("welfare", "truthful", "epsilon", "winner", "bids"), 1)
 
 
+#: The extents [low, high] of a view's x and y axes as drawn (ECharts' own API).
+AXES = """(view) => {
+  const el = document.querySelector(`.dao-${view} .dao-live-canvas`);
+  const modules = Object.values(requirejs.s.contexts._.defined);
+  const model = modules.find(m => m && m.getInstanceByDom).getInstanceByDom(el).getModel();
+  return ['xAxis', 'yAxis'].map(a => model.getComponent(a, 0).axis.scale.getExtent());
+}"""
 FANS = ("fan-truthful-share", "fan-approximation-ratio", "fan-max-gain", "fan-revenue",
         "fan-winner-size")
 
@@ -371,6 +378,8 @@ def test_sessions_show_fan_charts_that_step_and_export(servers, page):
     assert changed(chart(page, "fan-truthful-share"), before), "the fan chart did not change"
     step(page, 2)
     wait_drawn(page, FANS, 2)
+    (x_low, x_high), (y_low, y_high) = page.evaluate(AXES, "fan-truthful-share")
+    assert (x_low, x_high) == (0, 2) and 0 <= y_low <= y_high <= 1  # bands stack on y
     fan = pd.read_csv(io.BytesIO(download(page, page.locator(".dao-csv-fan-truthful-share"))))
     assert fan["round"].tolist() == [1, 2] and (fan["sessions"] == 4).all()
     assert (fan["q05"] <= fan["q25"]).all() and (fan["q25"] <= fan["median"]).all()

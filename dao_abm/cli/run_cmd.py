@@ -55,7 +55,8 @@ def format_summary(result: RunResult, folder: Path) -> str:
         f"welfare {_f(s['welfare'])} of optimum {_f(s['optimal_welfare'])} "
         f"(OPT/welfare {_f(s['approximation_ratio'])}), revenue {_f(s['revenue'])}",
         f"  bidding        truthful share {_f(s['truthful_share'])}, "
-        f"mean bid/value {_f(s['mean_bid_ratio'])}, epsilon {_f(s['max_gain'])}",
+        f"mean bid/value {_f(s['mean_bid_ratio'])}, epsilon {_f(s['max_gain'])}; "
+        f"pivotal members bidding as well as truthful {_f(s.get('pivotal_truthful_share'))}",
         f"  whole run      OPT/welfare {_f(s['cumulative_ratio'])} (cumulative), "
         f"mean truthful share {_f(s['mean_truthful_share'])}"
         + (f"; {s['zero_welfare_rounds']} rounds with zero welfare"

@@ -6,16 +6,23 @@ Pure functions and small classes; every random draw comes from the ``rng`` keywo
     market = Market("dao-vickrey", groups)
     revision = best_response(market, values, bids, revising=mask, rng=rng)
 
-Learning: ``contract`` (the ``Rule`` contract, ``LEARNING_RULES`` and ``register_rule``),
-``rules/`` (one file per rule), ``feedback`` (bandit, full, expected), ``grids`` (candidate
-strategies), ``choice`` (softmax and ε-greedy draws), ``regret``, ``revision``, ``ties``,
-``protocols`` (who revises), ``dynamics`` (the Mesa-free loop); ``breakpoints`` and
-``epsilon`` (the equilibrium gain, and its kind).
-Deviation oracles ("what does member i get if it alone bids x?"): ``market``, ``critical``
-and ``slots`` (Mechanism 1's critical bids), ``deviation``, ``payoffs``, ``best_response``
-and ``exact``. Grid rules take ``members=`` to evaluate only some members (the revising ones).
+Modules: ``contract`` (the ``Rule`` contract, ``LEARNING_RULES`` and ``register_rule``),
+``rules/`` (one file per rule, each registering itself), ``feedback`` (bandit, full,
+expected), ``choice`` (softmax and ε-greedy draws), ``regret``, ``revision``, ``ties`` (tie
+policies among a member's equally good strategies), ``protocols`` (who revises),
+``dynamics`` (the Mesa-free loop); best responses: ``best_response``, ``exact`` and its
+compiled twin ``exact_numba``; ``epsilon`` (the equilibrium gain, and its kind).
+
+What a member gets if it alone bids x (``Market``, payoff tables, critical bids, grids)
+is answered in ``dao_abm.deviations``; its main names are re-exported here for the Python
+API. Which group wins among equal group bids: ``dao_abm.mechanisms.ties``.
 """
 
+from dao_abm.deviations.critical import critical_bids
+from dao_abm.deviations.deviation import deviation_utilities
+from dao_abm.deviations.grids import GRID_SCALES, Grid
+from dao_abm.deviations.market import Market
+from dao_abm.deviations.payoffs import DEFAULT_GRID, Payoffs, payoffs
 from dao_abm.learning import rules as _rules  # noqa: F401  (registers the shipped rules)
 from dao_abm.learning.best_response import best_response, best_response_shading
 from dao_abm.learning.contract import (
@@ -26,14 +33,9 @@ from dao_abm.learning.contract import (
     param,
     register_rule,
 )
-from dao_abm.learning.critical import critical_bids
-from dao_abm.learning.deviation import deviation_utilities
 from dao_abm.learning.dynamics import State, dynamics
 from dao_abm.learning.epsilon import Epsilon, epsilon_kind, fixed_value_epsilon
 from dao_abm.learning.feedback import FEEDBACK, Feedback, observe
-from dao_abm.learning.grids import GRID_SCALES, Grid
-from dao_abm.learning.market import Market
-from dao_abm.learning.payoffs import DEFAULT_GRID, Payoffs, payoffs
 from dao_abm.learning.protocols import PROTOCOLS, revising_members
 from dao_abm.learning.regret import ExternalRegret
 from dao_abm.learning.revision import Revision

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from dao_abm.deviations.market import Market, member_rows
+from dao_abm.deviations.payoffs import bid_payoffs, shading_payoffs
 from dao_abm.learning.exact import exact_best_response
-from dao_abm.learning.market import Market, member_rows
-from dao_abm.learning.payoffs import bid_payoffs, shading_payoffs
 from dao_abm.learning.revision import Revision, revise
 from dao_abm.learning.ties import check_tie_policy
 

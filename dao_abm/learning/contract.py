@@ -38,9 +38,9 @@ from typing import Any, ClassVar, get_type_hints
 
 import numpy as np
 
+from dao_abm.deviations.market import Market
 from dao_abm.fields import check_value, spec
 from dao_abm.learning.feedback import FEEDBACK, Feedback, observe
-from dao_abm.learning.market import Market
 from dao_abm.learning.regret import ExternalRegret
 from dao_abm.learning.revision import Revision, finish
 from dao_abm.learning.ties import check_tie_policy
@@ -167,7 +167,7 @@ class GridRule(Rule):
         picked = np.take_along_axis(fb.options, np.maximum(choice, 0)[..., None], axis=-1)
         new = np.where(choice >= 0, picked[..., 0], fb.strategies)
         if table is None:  # bandit: the table is measured after learning, never shown to it
-            from dao_abm.learning.payoffs import payoffs
+            from dao_abm.deviations.payoffs import payoffs
             table = payoffs(market, values_or_samples, strategies, self.grid, rows)
         regret = self.regret.update(table) if self.memory else None
         return finish(np.asarray(strategies, dtype=np.float64), new, revising, table.gain,

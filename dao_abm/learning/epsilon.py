@@ -4,7 +4,7 @@ A profile is an epsilon-Nash equilibrium when no member can gain more than epsil
 changing its own bids. ``fixed_value_epsilon`` reports every member's gain, with its kind:
 
 - **exact** where the best deviation is known in closed form: WTP aggregation with
-  max-equal-split under Vickrey pricing (Mechanism 1 / 2, ``critical.py``: access iff the
+  max-equal-split under Vickrey pricing (Mechanism 1 / 2, ``deviations/critical.py``: access iff the
   bid reaches the critical bid theta, at a price that does not depend on the bid) and the
   ``sum`` aggregation with equal-split-all or proportional shares (``closed_forms.py``: the
   DAO wins iff the bid reaches the smallest winning share, and the payment does not fall as
@@ -36,17 +36,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dao_abm.learning.breakpoints import (
+from dao_abm.deviations.breakpoints import (
     ABSOLUTE_POINTS,
     bundle_bids,
     lot_breakpoints,
     member_candidates,
     n_breakpoints,
 )
-from dao_abm.learning.deviation import deviation_utilities, lot_outcome
+from dao_abm.deviations.deviation import deviation_utilities, lot_outcome
+from dao_abm.deviations.market import Market, with_items
+from dao_abm.deviations.payoffs import relative_grid
 from dao_abm.learning.exact import exact_best_response
-from dao_abm.learning.market import Market, with_items
-from dao_abm.learning.payoffs import relative_grid
 
 #: Most items whose access sets are searched jointly (2^m sets per member).
 JOINT_MAX_ITEMS = 8

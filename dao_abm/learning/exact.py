@@ -1,11 +1,11 @@
 """Exact best responses under Mechanism 1 (single item) and Mechanism 2 (additive, item by
-item), from critical bids (``critical.py``), with no candidate grid.
+item), from critical bids (``deviations/critical.py``), with no candidate grid.
 
 Against fixed others, member i's utility from bid b on an item is (v - c) if b >= theta
 and 0 otherwise (c: critical bid and payment, theta: the float threshold of access, equal
 to c up to group-bid ties). So the best responses are [theta, inf) when v > c, [0, theta)
 when v < c, and every bid when v = c; truthful bidding is always among them except in the
-degenerate tie cases described in ``critical.py``. The tie policies pick:
+degenerate tie cases described in ``deviations/critical.py``. The tie policies pick:
 
 - "truthful": v if it is a best response, else theta (v > c) or the largest float below
   theta (v < c);
@@ -34,14 +34,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from dao_abm.learning.critical import (
+from dao_abm.deviations.critical import (
     Thresholds,
     critical_bids,
     float_below,
     smallest_winning_bid,
 )
-from dao_abm.learning.market import Market, with_items
-from dao_abm.learning.payoffs import DEFAULT_GRID
+from dao_abm.deviations.market import Market, with_items
+from dao_abm.deviations.payoffs import DEFAULT_GRID
 from dao_abm.learning.revision import Revision, finish
 from dao_abm.learning.ties import check_tie_policy
 
@@ -81,16 +81,16 @@ def _best_response(market: Market, values: np.ndarray, bids: np.ndarray,
     v, b = with_items(market, values, bids)
     old = np.asarray(bids, dtype=np.float64)
     if tie_policy in ("keep", "truthful"):
-        # --- compiled dispatch (dao_abm/learning/compiled.py): one item, numba present ---
-        from dao_abm.learning import compiled  # numba costs ~0.8 s to import: only when used
+        # --- compiled dispatch (exact_numba.py): one item, numba present ---
+        from dao_abm.learning import exact_numba  # numba costs ~0.8 s to import: when used
 
-        if b.ndim == 2 and b.shape[1] == 1 and old.ndim == 1 and compiled.available():
-            new, gain, changed = compiled.nearest_to_truthful_single(
+        if b.ndim == 2 and b.shape[1] == 1 and old.ndim == 1 and exact_numba.available():
+            new, gain, changed = exact_numba.nearest_to_truthful_single(
                 b[:, 0], v[:, 0], revising, market.groups, keep=tie_policy == "keep",
             )
             return Revision(new, gain, changed)
         # --- end compiled dispatch ---
-        return _nearest_to_truthful(market, v, b, old, revising, keep=tie_policy == "keep")
+        return nearest_to_truthful(market, v, b, old, revising, keep=tie_policy == "keep")
     theta, price = critical_bids(np.ascontiguousarray(b.T), market.groups, market.slot_index)
     theta, surplus = theta.T, v - price.T
     gain = (np.abs(surplus) * ~_is_best(b >= theta, surplus)).sum(axis=1)
@@ -130,13 +130,24 @@ def _within_cap(revision: Revision, old: np.ndarray, values: np.ndarray, grid_ma
     return Revision(strategies, revision.gain, changed, revision.regret)
 
 
-def _nearest_to_truthful(
+def nearest_to_truthful(
     market: Market, v: np.ndarray, b: np.ndarray, old: np.ndarray, revising: np.ndarray,
     *, keep: bool,
 ) -> Revision:
     """"keep" / "truthful" in slot order: gain |v - c| where the current bid is no best
     response (= max(v - c, 0) - (v - c)·[b >= theta]); the moving bids go to v if it is
-    a best response, else to theta or just below it."""
+    a best response, else to theta or just below it.
+
+    The reference implementation of the compiled kernel
+    ``exact_numba.nearest_to_truthful_single`` (one item), held equal to it bit for bit by
+    ``tests/test_learning_exact_numba.py``.
+
+    Args:
+        market: a market whose ``exact(m)`` is True.
+        v, b: ``(n, m)`` values and bids with an item axis (``market.with_items``).
+        old: the bids in the caller's shape; revising: ``(n,)`` bool.
+        keep: True for "keep", False for "truthful".
+    """
     index = market.slot_index
     t = Thresholds.of(np.ascontiguousarray(b.T), market.groups, index)  # a row per item
     v_slot = _to_slots(v, t.owner)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dao_abm.learning.market import Market, member_rows, with_items
-from dao_abm.learning.payoffs import (
+from dao_abm.deviations.market import Market, member_rows, with_items
+from dao_abm.deviations.payoffs import (
     Payoffs,
     _item_prices,
     bid_options,

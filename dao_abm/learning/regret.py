@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dao_abm.learning.payoffs import Payoffs
+from dao_abm.deviations.payoffs import Payoffs
 
 
 class ExternalRegret:

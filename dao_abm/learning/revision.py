@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dao_abm.learning.payoffs import Payoffs
+from dao_abm.deviations.payoffs import Payoffs
 from dao_abm.learning.ties import check_tie_policy, choose, tolerance
 
 

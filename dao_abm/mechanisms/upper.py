@@ -4,7 +4,8 @@ An upper mechanism sells *lots*: either one lot per item (``bundled = False``) o
 as one lot (``bundled = True``). ``allocate`` maps ``(R, L, k)`` group bids for the lots to
 the winner of each lot, ``(R, L)`` ints (-1 = unsold), and its price, ``(R, L)`` floats.
 
-Tie rule (everywhere): among equal highest group bids the lowest group index wins. The
+Tie rule (everywhere): among equal highest group bids the lowest group index wins
+(``ties.py``, the one home of that rule). The
 rules here have no reserve price, so a single group gets the lot at price 0; a reserve is
 imposed on their outcome by ``TwoLevelMechanism.reserve`` (``two_level.apply_reserve``).
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dao_abm.mechanisms import ties
 from dao_abm.mechanisms.registry import Registry
 
 Allocate = Callable[[np.ndarray, str], tuple[np.ndarray, np.ndarray]]
@@ -44,8 +46,8 @@ UPPER_MECHANISMS: Registry[UpperMechanism] = Registry("upper mechanism")
 
 
 def _highest(group_bids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Winner (lowest index among the highest bids) and the highest bid among the others."""
-    winner = group_bids.argmax(axis=-1)
+    """Winner (``ties.winner``) and the highest bid among the others."""
+    winner = ties.winner(group_bids)
     others = group_bids.copy()
     np.put_along_axis(others, winner[..., None], -np.inf, axis=-1)
     second = others.max(axis=-1)
@@ -60,7 +62,7 @@ def second_price(group_bids: np.ndarray, valuation: str) -> tuple[np.ndarray, np
 
 def first_price(group_bids: np.ndarray, valuation: str) -> tuple[np.ndarray, np.ndarray]:
     """First-price auction per lot: highest group bid wins and pays its bid."""
-    winner = group_bids.argmax(axis=-1)
+    winner = ties.winner(group_bids)
     return winner, np.take_along_axis(group_bids, winner[..., None], axis=-1)[..., 0]
 
 

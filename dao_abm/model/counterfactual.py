@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dao_abm.learning import Market
+from dao_abm.deviations import Market
 from dao_abm.mechanisms import AGGREGATIONS, Groups, bundle_bids, utilities
 from dao_abm.mechanisms.lot_bids import LotBids
+from dao_abm.mechanisms.ties import wins_tie
 
 if TYPE_CHECKING:
     from dao_abm.model.reform import LastRound
@@ -68,7 +69,7 @@ def submarket_utilities(market: Market, values: np.ndarray, bids: np.ndarray,
     left, left_id = _without_mover(aggregate, lot_bids, groups, movers, src)
     q = np.maximum(rest, left)
     first = np.minimum(np.where(rest == q, rest_id, k), np.where(left == q, left_id, k))
-    access, payment = _join(market, lot_bids, movers, targets, q, targets < first)
+    access, payment = _join(market, lot_bids, movers, targets, q, wins_tie(targets, first))
     items = np.repeat(access, v.shape[1], axis=0) if market.upper.bundled else access
     held = np.where(items.T, v[movers], 0.0)  # (C, m): the items each mover would hold
     worth = held.max(axis=-1) if market.valuation == "unit-demand" else held.sum(axis=-1)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dao_abm.learning import Market, deviation_utilities
+from dao_abm.deviations import Market, deviation_utilities
 from dao_abm.mechanisms import Groups, Outcome
 
 #: Upper edges of the DAO-size buckets used for bid/value by DAO size: 1, 2-3, 4-7, ...

@@ -8,8 +8,9 @@ import os
 
 import numpy as np
 
+from dao_abm.deviations import Grid
 from dao_abm.errors import DaoAbmError
-from dao_abm.learning import LEARNING_RULES, Grid
+from dao_abm.learning import LEARNING_RULES
 from dao_abm.mechanisms import TwoLevelMechanism, resolve
 from dao_abm.scenario.schema import Scenario
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dao_abm.deviations.grids import GRID_SCALES
 from dao_abm.fields import spec
 from dao_abm.learning.contract import LEARNING_RULES
 from dao_abm.learning.feedback import FEEDBACK
-from dao_abm.learning.grids import GRID_SCALES
 
 
 @dataclass(frozen=True)

@@ -99,9 +99,13 @@ def fan_option(title: str, ylabel: str, fans: Sequence[dict[str, Any]]) -> dict[
     """Quantiles across sessions over rounds (``dao_abm.ensemble.fans``), one fan per run
     (``fans``: dicts with ``name``, a suffix, and ``color``). A fan's series, in the order
     ``series.fan_points`` fills them: per band of ``BANDS`` (widest first) a transparent lower
-    edge and the band's width stacked on it (points ``[round, width, lower, upper]``), then
-    the median and session 0 (dashed). ``fanRole`` tells ``live_chart.vue``'s tooltip which
-    is which (it shows a band as lower to upper, and never the lower edge)."""
+    edge and the band's width stacked on it, then the median and session 0 (dashed).
+    ``fanRole`` tells ``live_chart.vue``'s tooltip which is which (it shows a band as lower
+    to upper, and never the lower edge).
+
+    Points put the value first (``[value, round]``; a band's ``[width, round, lower,
+    upper]``) and ``encode`` maps them back: on two value axes ECharts stacks the first
+    numeric dimension, which must be the value, not the round."""
     option = base_option(title)
     option["tooltip"] = {"trigger": "axis", "confine": True}
     option["xAxis"] = value_axis("round", side="x", min=0, minInterval=1, scale=False)
@@ -110,7 +114,7 @@ def fan_option(title: str, ylabel: str, fans: Sequence[dict[str, Any]]) -> dict[
     for i, fan in enumerate(fans):
         color, tag = fan["color"], fan.get("name", "")
         common = {"type": "line", "data": [], "showSymbol": False, "symbol": "none",
-                  "itemStyle": {"color": color}}
+                  "itemStyle": {"color": color}, "encode": {"x": 1, "y": 0}}
         for (label, _, _), opacity in zip(BANDS, (0.16, 0.32), strict=True):
             name, stack = f"{label}{tag}", f"band{i}-{label}"
             edge = {"name": name, "stack": stack, "stackStrategy": "all",

@@ -131,7 +131,7 @@ class FanView:
         series = []
         for run in runs:
             series += fan_points(run.model.fans, self.column, start)
-        return {"series": series}
+        return {"series": series, "xdim": 1}
 
     def table(self, runs: Sequence[Run]) -> pd.DataFrame:
         """Recorded rounds x (run, round, sessions, q05, q25, median, q75, q95, session_0)."""
@@ -141,7 +141,9 @@ class FanView:
 
 
 def fan_points(fans, column: str, start: int) -> list[list]:
-    """One run's fan series (``fan_option``'s order) for its recorded rounds after ``start``."""
+    """One run's fan series (``fan_option``'s order) for its recorded rounds after ``start``:
+    points ``[value, round]``, a band's ``[width, round, lower, upper]`` (value first: see
+    ``charts.fan_option``)."""
     j = fans.columns.index(column)
     out: list[list] = [[] for _ in range(2 * len(BANDS) + 2)]
     first = bisect_right(fans.rounds, start)
@@ -152,10 +154,10 @@ def fan_points(fans, column: str, start: int) -> list[list]:
             continue
         for b, (_, low, high) in enumerate(BANDS):
             lo, hi = q[_Q[low]], q[_Q[high]]
-            out[2 * b].append([r, finite(lo)])
-            out[2 * b + 1].append([r, finite(hi - lo), finite(lo), finite(hi)])
-        out[-2].append([r, finite(q[_Q["median"]])])
-        out[-1].append([r, finite(v[0, j])])
+            out[2 * b].append([finite(lo), r])
+            out[2 * b + 1].append([finite(hi - lo), r, finite(lo), finite(hi)])
+        out[-2].append([finite(q[_Q["median"]]), r])
+        out[-1].append([finite(v[0, j]), r])
     return out
 
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dao_abm.deviations.market import Market
+from dao_abm.deviations.payoffs import DEFAULT_GRID, is_shading
 from dao_abm.learning.best_response import best_response, best_response_shading
 from dao_abm.learning.contract import Rule, register_rule
-from dao_abm.learning.market import Market
-from dao_abm.learning.payoffs import DEFAULT_GRID, is_shading
 from dao_abm.learning.revision import Revision
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dao_abm.deviations.payoffs import Payoffs
 from dao_abm.learning.contract import GridRule, register_rule
 from dao_abm.learning.feedback import Feedback
-from dao_abm.learning.payoffs import Payoffs
 from dao_abm.learning.revision import option_rows
 from dao_abm.learning.ties import choose, tolerance
 

@@ -20,11 +20,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from dao_abm.learning.closed_forms import singleton_outcome
-from dao_abm.learning.critical import competition
-from dao_abm.learning.market import Market
+from dao_abm.deviations.closed_forms import singleton_outcome
+from dao_abm.deviations.market import Market
 from dao_abm.mechanisms import AGGREGATIONS, Groups, utilities
 from dao_abm.mechanisms.lot_bids import LotBids
+from dao_abm.mechanisms.ties import competition
 
 #: Most member bids one ``deviation_utilities`` call may put into sub-markets.
 SUBMARKET_LIMIT = 50_000_000

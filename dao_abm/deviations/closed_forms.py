@@ -2,7 +2,7 @@
 
 Both functions answer: member i alone changes its bid for a lot to x; does it get access to
 the lot, and what does it pay? The other groups' bids are summarised by ``p`` (highest other
-group bid) and ``tie_win`` (see ``critical.competition``); a lot goes to the group bidding
+group bid) and ``tie_win`` (see ``mechanisms.ties.competition``); a lot goes to the group bidding
 above ``p``, or exactly ``p`` when it wins ties.
 
 - ``sum_outcome``: the ``sum`` aggregation (``free-rider``, ``crowdfund`` presets), where
@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dao_abm.learning.critical import competition
 from dao_abm.mechanisms import Groups
 from dao_abm.mechanisms.lot_bids import LotBids
+from dao_abm.mechanisms.ties import competition
 
 
 def _wins(bid: np.ndarray, p: np.ndarray, tie_win: np.ndarray) -> np.ndarray:

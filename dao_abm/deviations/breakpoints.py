@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from dao_abm.learning.closed_forms import partial_sums
-from dao_abm.learning.critical import competition, critical_bids, float_below
-from dao_abm.learning.market import Market
-from dao_abm.learning.payoffs import relative_grid
+from dao_abm.deviations.closed_forms import partial_sums
+from dao_abm.deviations.critical import critical_bids, float_below
+from dao_abm.deviations.market import Market
+from dao_abm.deviations.payoffs import relative_grid
 from dao_abm.mechanisms import AGGREGATIONS
 from dao_abm.mechanisms.lot_bids import LotBids
+from dao_abm.mechanisms.ties import competition
 
 #: Points of the absolute range [0, grid_max · largest value] in every member's candidates.
 ABSOLUTE_POINTS = 9

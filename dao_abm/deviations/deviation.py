@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from dao_abm.learning.closed_forms import sum_outcome
-from dao_abm.learning.critical import critical_bids
-from dao_abm.learning.market import Market, member_rows, with_items
-from dao_abm.learning.submarket import full_market_utilities, submarket_outcome
+from dao_abm.deviations.closed_forms import sum_outcome
+from dao_abm.deviations.critical import critical_bids
+from dao_abm.deviations.market import Market, member_rows, with_items
+from dao_abm.deviations.submarket import full_market_utilities, submarket_outcome
 from dao_abm.mechanisms import Outcome
 
 

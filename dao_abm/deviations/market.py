@@ -21,7 +21,7 @@ from functools import cached_property
 
 import numpy as np
 
-from dao_abm.learning.slots import SlotIndex
+from dao_abm.deviations.slots import SlotIndex
 from dao_abm.mechanisms import Groups, Outcome, TwoLevelMechanism, preset, utilities
 from dao_abm.mechanisms.two_level import check_valuation
 from dao_abm.mechanisms.upper import UPPER_MECHANISMS, UpperMechanism

@@ -36,8 +36,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dao_abm.learning.slots import SlotIndex, sort_with_owners
+from dao_abm.deviations.slots import SlotIndex, sort_with_owners
 from dao_abm.mechanisms.groups import Groups
+from dao_abm.mechanisms.ties import competition
 
 __all__ = ["SlotIndex", "Thresholds", "critical_bids", "smallest_winning_bid", "sort_with_owners"]
 
@@ -210,30 +211,3 @@ def smallest_winning_bid(
 def float_below(x: np.ndarray) -> np.ndarray:
     """``nextafter(x, -inf)`` for floats x > 0 (NaN for +0.0), as one integer step."""
     return (x.view(np.int64) - 1).view(np.float64)
-
-
-def competition(group_bids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """What each group must beat, with the upper mechanisms' tie rule.
-
-    Args:
-        group_bids: ``(R, k)`` group bids for one lot.
-
-    Returns:
-        ``p`` ``(R, k)``: the highest bid among the *other* groups (0 with no other group),
-        and ``tie_win`` ``(R, k)``: True when the group wins if its bid equals ``p`` (lowest
-        group index wins ties, ``upper.py``), i.e. its index is below every other group
-        bidding ``p``.
-    """
-    rows = np.arange(group_bids.shape[0])
-    first = group_bids.argmax(axis=-1)
-    top = group_bids[rows, first]
-    rest = group_bids.copy()
-    rest[rows, first] = -np.inf
-    second = rest.argmax(axis=-1)
-    runner_up = rest[rows, second]
-    ids = np.arange(group_bids.shape[1])
-    is_top = ids == first[:, None]
-    p = np.where(is_top, runner_up[:, None], top[:, None])
-    tie_win = np.where(is_top, (first < second)[:, None], ids < first[:, None])
-    alone = ~np.isfinite(runner_up)[:, None] & is_top
-    return np.where(alone, 0.0, p), tie_win | alone

@@ -1,4 +1,5 @@
-"""The compiled (numba) "keep" / "truthful" kernel against the numpy path, bit for bit.
+"""The compiled (numba) "keep" / "truthful" kernel, ``exact_numba.nearest_to_truthful_single``,
+against its reference, ``exact.nearest_to_truthful`` (numpy), bit for bit.
 
 Instances with many ties (integer bids and values on small ranges: equal member bids, group
 bids tied with each other and with p/s) and continuous ones, several groups of sizes 1..8
@@ -14,18 +15,16 @@ from hypothesis import strategies as st
 
 pytest.importorskip("numba")
 
-from dao_abm.learning import (
-    Market,
-    compiled,
-)
-from dao_abm.learning.exact import _nearest_to_truthful, exact_best_response
-from dao_abm.learning.market import with_items
+from dao_abm.deviations import Market
+from dao_abm.deviations.market import with_items
+from dao_abm.learning import exact_numba
+from dao_abm.learning.exact import exact_best_response, nearest_to_truthful
 from dao_abm.mechanisms import Groups
 
 
 def numpy_path(market: Market, values, bids, revising, keep: bool):
     v, b = with_items(market, values, bids)
-    r = _nearest_to_truthful(market, v, b, np.asarray(bids, dtype=np.float64), revising,
+    r = nearest_to_truthful(market, v, b, np.asarray(bids, dtype=np.float64), revising,
                              keep=keep)
     return r.strategies, r.gain, r.changed
 
@@ -33,7 +32,7 @@ def numpy_path(market: Market, values, bids, revising, keep: bool):
 def assert_bit_identical(market: Market, values, bids, revising) -> None:
     for keep in (True, False):
         want = numpy_path(market, values, bids, revising, keep)
-        got = compiled.nearest_to_truthful_single(bids, values, revising, market.groups,
+        got = exact_numba.nearest_to_truthful_single(bids, values, revising, market.groups,
                                                   keep=keep)
         for w, g, name in zip(want, got, ("strategies", "gain", "changed"), strict=True):
             assert w.shape == g.shape, name

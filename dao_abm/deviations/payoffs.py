@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dao_abm.learning.deviation import deviation_utilities
-from dao_abm.learning.grids import Grid
-from dao_abm.learning.market import Market, member_rows, with_items
+from dao_abm.deviations.deviation import deviation_utilities
+from dao_abm.deviations.grids import Grid
+from dao_abm.deviations.market import Market, member_rows, with_items
 from dao_abm.mechanisms import utilities
 
 #: Default candidates: 0, 0.05, ..., 2 times the value (or these shading factors).

@@ -1,13 +1,13 @@
 """A compiled (numba) kernel for the "keep" / "truthful" exact best response, one item.
 
-It computes, member by member, exactly what ``exact._nearest_to_truthful`` computes with
-numpy on a single lot (Mechanism 1: WTP / Vickrey / max-equal-split), bit for bit: the
+It computes, member by member, exactly what its reference ``exact.nearest_to_truthful``
+computes with numpy on a single lot (Mechanism 1: WTP / Vickrey / max-equal-split), bit for bit: the
 same float64 products ``s·b``, the same comparisons against ``p`` or the float above it
-(``critical.py``), the same tie rule between group bids (lowest group index wins), the same
+(``deviations/critical.py``), the same tie rule between group bids (``mechanisms.ties``), the same
 float threshold theta (smallest float bid that wins access, one ulp below it where the
 member must lose). Each group's bids are sorted in the kernel (a bid's slot is the count of
 smaller bids for small groups, ``np.argsort`` of the segment for large ones) instead of
-the row argsort of ``slots.py``. The passes:
+the row argsort of ``deviations/slots.py``. The passes:
 
 0. gather the bids in ``Groups.order`` (one tight loop of independent random reads);
 1. sort each group in place, each member's slot (equal bids share the lowest one), WTP;
@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from dao_abm.mechanisms.groups import Groups
+from dao_abm.mechanisms.ties import wins_tie
 
 try:
     from numba import njit
@@ -54,7 +55,7 @@ def nearest_to_truthful_single(
     *,
     keep: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(strategies, gain, changed)`` of ``_nearest_to_truthful`` for one item.
+    """``(strategies, gain, changed)`` of ``nearest_to_truthful`` for one item.
 
     Args:
         bids, values: ``(n,)`` float64 current bids (finite, >= 0) and values.
@@ -81,6 +82,8 @@ def nearest_to_truthful_single(
 
 
 def _define_kernel():
+    tie = njit(cache=True, inline="always")(wins_tie)  # the engine's rule, compiled
+
     @njit(cache=True, inline="always", error_model="numpy")
     def bits(x):
         return np.float64(x).view(np.int64)
@@ -178,7 +181,8 @@ def _define_kernel():
                 if prod > w:
                     w = prod
             wtp[j] = w
-        # competition(): top group (first argmax), runner-up (first argmax of the rest).
+        # mechanisms.ties.competition: top group (first argmax), runner-up (first argmax of
+        # the rest); a group bidding exactly p wins when it wins the tie (``wins_tie``).
         first = 0
         for j in range(1, k_groups):
             if wtp[j] > wtp[first]:
@@ -198,9 +202,9 @@ def _define_kernel():
             if alone:
                 p, tie_win = 0.0, True
             elif j == first:
-                p, tie_win = runner, first < second
+                p, tie_win = runner, tie(first, second)
             else:
-                p, tie_win = top, j < first
+                p, tie_win = top, tie(j, first)
             p += 0.0  # no -0.0
             p_of[j] = p
             t_max = 0  # T = max{r : r·b_(r) >= p}, and its strict analogue: 0 unless
