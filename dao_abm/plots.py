@@ -124,3 +124,21 @@ def affinity_graph(graph: nx.Graph, labels: np.ndarray, values: np.ndarray | Non
 
 def _tag(label: str | None) -> str:
     return f" ({label})" if label else ""
+
+
+def over_sessions(metrics: pd.DataFrame, columns: list[str], ax: Axes | None = None) -> Figure:
+    """Each of ``columns`` per round: the mean over sessions and the sessions' 5–95% band
+    (``metrics``: one row per session and round, as an ensemble's metrics.csv)."""
+    fig, ax = figure_of(ax)
+    by_round = metrics.groupby("round")
+    for column in columns:
+        mean = by_round[column].mean()
+        low, high = by_round[column].quantile(0.05), by_round[column].quantile(0.95)
+        line, = ax.plot(mean.index, mean.to_numpy(), label=f"{column} (mean)")
+        ax.fill_between(mean.index, low.to_numpy(), high.to_numpy(), color=line.get_color(),
+                        alpha=0.2, lw=0)
+    ax.set_xlabel("round")
+    ax.legend(fontsize="small")
+    ax.set_title(f"Over {metrics['session'].nunique() if 'session' in metrics else 1} "
+                 "sessions: mean and 5–95% band")
+    return fig

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from dao_abm.cli import main
 from dao_abm.cli.paper_cmd import write_atomic
+from dao_abm.ensemble.qsessions import QEnsemble
 from dao_abm.equilibrium.closed_forms import closed_form
 from dao_abm.learning.ties import TIE_POLICIES
 from dao_abm.mechanisms import Groups, optimal_welfare, preset, welfare
@@ -25,7 +26,9 @@ from dao_abm.model.population import build_population
 from dao_abm.paper import (
     EXPERIMENTS,
     appendix_a,
+    banchio_skrzypacz,
     constitution,
+    dao_collusion,
     dao_private_values,
     emergence,
     equilibria,
@@ -256,6 +259,30 @@ def test_banchio_skrzypacz_first_price_colludes_second_price_does_not(frames) ->
     assert ours["first", "converged_share"] > 0.9 and ours["first", "share_at_top"] == 0
     assert ours["second", "share_at_top"] > 0.8 and ours["second", "final_revenue"] > 0.85
     assert ours["second", "last_revenue"] > ours["first", "last_revenue"] + 0.5
+
+
+@pytest.mark.parametrize(("mechanism", "price"), [("dao-vickrey", "second"),
+                                                  ("crowdfund", "first")])
+def test_daos_of_one_are_banchio_skrzypacz(mechanism, price) -> None:
+    """Two DAOs of one member: Mechanism 1 is B&S's second price and the crowdfund their
+    first price, session by session, bit for bit."""
+    ours = QEnsemble(dao_collusion.game(mechanism, 1), 20_000, range(4), seed=3)
+    theirs = QEnsemble(banchio_skrzypacz.game(price), 20_000, range(4), seed=3)
+    ours.advance(20_000)
+    theirs.advance(20_000)
+    assert np.array_equal(ours.state.q, theirs.state.q)
+    assert ours.metrics().equals(theirs.metrics())
+
+
+def test_dao_collusion_quick(frames) -> None:
+    """Quick size (16 sessions, 4·10⁵ periods, k = 1, 2): with DAOs of one, Mechanism 1
+    and free-rider reach the top bid like second price and the crowdfund colludes like
+    first price; with DAOs of two the crowdfund still yields the least revenue."""
+    table = dao_collusion.key_numbers(frames["dao-collusion"]).set_index(["mechanism", "k"])
+    revenue = table["final_revenue"]
+    assert revenue["dao-vickrey", 1] > 0.85 and revenue["free-rider", 1] > 0.85
+    assert revenue["crowdfund", 1] < 0.4
+    assert revenue["crowdfund", 2] < min(revenue["dao-vickrey", 2], revenue["free-rider", 2])
 
 
 @pytest.mark.parametrize("name", ["bne-first-price", "bne-reserve", "bne-all-pay"])

@@ -85,6 +85,8 @@ def format_ensemble(result: RunResult, folder: Path) -> str:
     if metrics:
         lines.append(f"  converged      {_f(s['converged_share'])} of sessions")
         for name in ("revenue", "welfare", "truthful_share", "mean_bid_ratio", "max_gain"):
+            if name not in metrics:
+                continue
             final, avg = metrics[name]["final"], metrics[name]["time_average"]
             lines.append(f"  {name:<14} last {_ci(final)}; time average {_ci(avg)}")
     lines += [f"  results        {folder}/",

@@ -93,6 +93,9 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("banchio-skrzypacz",
                "Banchio & Skrzypacz (2022): Q-learners collude under first price, not second",
                "banchio_skrzypacz"),
+    Experiment("dao-collusion",
+               "Q-learning members in two DAOs: Mechanism 1 against crowdfund and free-rider",
+               "dao_collusion"),
 )}
 
 
