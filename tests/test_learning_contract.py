@@ -266,3 +266,31 @@ def test_the_scenario_grid_reaches_the_rule():
     model.step()
     assert set(model.strategies) <= {0.05, 0.5, 0.95}
     assert model.learner.rule.q.shape == (2, 1, 1, 3)
+
+
+@pytest.mark.parametrize("rule", ["hedge", "q-learning"])
+def test_with_redrawn_values_epsilon_is_over_samples_even_when_the_rule_sees_one_round(rule):
+    """Hedge (full) and Q-learning (bandit) learn from this round's values only; the gain the
+    run reports on epsilon rounds is still the shading grid's, in mean utility over
+    learning.samples fresh profiles: it matches a table recomputed from the same draws."""
+    data = {"rounds": 4, "population": {"n_members": 12}, "graph": {"kind": "none"},
+            "daos": {"method": "sizes", "sizes": [4, 4, 2, 2]}, "values": {"redraw": True},
+            "metrics": {"epsilon_every": 2},
+            "learning": {"rule": rule, "protocol": "simultaneous", "samples": 16}}
+    model = DaoAuctionModel(scenario_from_dict(data))
+    learner = model.learner
+    strategies = model.strategies.copy()
+    draw = learner.population.draw  # the samples come from the learning stream
+    rng_copy = np.random.default_rng()
+    rng_copy.bit_generator.state = model.learning_rng.bit_generator.state
+    revision = learner.revise(model.values, strategies, np.ones(12, bool), rng=model.learning_rng,
+                              round_index=0)
+    assert np.isfinite(revision.gain).all() and (revision.gain >= 0).all()
+    learner.rule.reset(12, 1, grid=learner.grid, rng=rng_copy)
+    learner.rule.step(learner.market, model.values[None], strategies,
+                      revising=np.ones(12, bool), rng=rng_copy)
+    want = payoffs(learner.market, draw(rng_copy, size=16), strategies, learner.grid).gain
+    np.testing.assert_allclose(revision.gain, want)
+    later = learner.revise(model.values, strategies, np.ones(12, bool), rng=model.learning_rng,
+                           round_index=1)
+    assert np.isnan(later.gain).all()

@@ -64,7 +64,8 @@ def dynamics(
         market: mechanism, DAOs, valuation class.
         values: fixed values ``(n[, m])``, value samples ``(S, n[, m])`` (then strategies
             are shading factors), or a callable ``(round_index, rng) -> array`` giving
-            fresh values or samples each round.
+            fresh values or samples each round. Rules with ``full`` or ``bandit`` feedback
+            on shading factors learn from one profile: pass ``(1, n[, m])``.
         bids: initial strategies ``(n[, m])``: bids, or shading factors with samples.
         rule: a name in ``LEARNING_RULES`` (default parameters) or a rule instance.
         protocol: a name in ``protocols.PROTOCOLS``.

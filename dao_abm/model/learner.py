@@ -16,7 +16,9 @@ every round.
 With fixed values, an epsilon round measures every member's gain with
 ``learning.epsilon.fixed_value_epsilon`` (exact where it is, else the best of the grid,
 an absolute range and the breakpoints of the member's outcome: a lower bound), not with
-the learning rule's grid; with redrawn values it is the rule's gain on its shading grid.
+the learning rule's grid; with redrawn values it is the gain on the shading grid in mean
+utility over ``learning.samples`` value profiles (the rule's own when its feedback is
+``expected``; measured apart, on epsilon rounds, when it sees one round: ``full``, ``bandit``).
 ``Learner.epsilon_kind`` says which (written to summary.json and run.json).
 """
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from dao_abm.deviations import Market
+from dao_abm.deviations.payoffs import shading_payoffs
 from dao_abm.learning import (
     LEARNING_RULES,
     Revision,
@@ -113,11 +116,22 @@ class Learner:
         members = None if self.epsilon_round else np.flatnonzero(mask)
         revision = self.rule.step(self.market, data, strategies, revising=mask, rng=rng,
                                   members=members)
+        if self.redraw and self.rule.mode != "expected":
+            # The rule saw this round's values only; epsilon is over S value samples.
+            gain = (self.shading_epsilon(strategies, rng) if self.epsilon_round
+                    else np.full(self.market.n_members, np.nan))
+            return Revision(revision.strategies, gain, revision.changed, revision.regret)
         if self.redraw or (self.rule.exact and self._exact):
             return revision  # the rule's gain is the epsilon (shading grid, or exact)
         gain = (self.epsilon(data, strategies) if self.epsilon_round
                 else np.full(self.market.n_members, np.nan) if self._exact else revision.gain)
         return Revision(revision.strategies, gain, revision.changed, revision.regret)
+
+    def shading_epsilon(self, strategies: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """``(n,)`` every member's gain over the shading grid, in mean utility over
+        ``learning.samples`` fresh value profiles (values redrawn; see ``epsilon_kind``)."""
+        samples = self.population.draw(rng, size=self.spec.samples)
+        return shading_payoffs(self.market, samples, strategies, self.grid).gain
 
     def epsilon(self, values: np.ndarray, strategies: np.ndarray) -> np.ndarray:
         """``(n,)`` every member's gain from its best deviation found (fixed values; see
