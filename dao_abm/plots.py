@@ -33,15 +33,21 @@ def welfare_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
 
 def truthfulness_over_rounds(metrics: pd.DataFrame, ax: Axes | None = None,
                              label: str | None = None) -> Figure:
-    """Truthful share and mean bid/value ratio per round."""
+    """Truthful share, mean bid/value ratio and, where measured, the share of pivotal members
+    whose bid gets them what bidding their value would, per round."""
     fig, ax = figure_of(ax)
     ax.plot(metrics["round"], metrics["truthful_share"], label=f"truthful share{_tag(label)}")
     ax.plot(metrics["round"], metrics["mean_bid_ratio"], label=f"mean bid / value{_tag(label)}")
+    pivotal = metrics[["round", "pivotal_truthful_share"]].dropna() if (
+        "pivotal_truthful_share" in metrics) else ()
+    if len(pivotal):
+        ax.plot(pivotal["round"], pivotal["pivotal_truthful_share"], lw=0.8, alpha=0.8,
+                label=f"pivotal members bidding as well as truthful{_tag(label)}")
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
     ax.set_xlabel("round")
     ax.set_ylim(bottom=0)
     ax.legend(fontsize="small")
-    ax.set_title("Does truthful bidding emerge?")
+    ax.set_title("What emerges: truthful bids, and bids that do as well as truthful")
     return fig
 
 
@@ -118,3 +124,21 @@ def affinity_graph(graph: nx.Graph, labels: np.ndarray, values: np.ndarray | Non
 
 def _tag(label: str | None) -> str:
     return f" ({label})" if label else ""
+
+
+def over_sessions(metrics: pd.DataFrame, columns: list[str], ax: Axes | None = None) -> Figure:
+    """Each of ``columns`` per round: the mean over sessions and the sessions' 5–95% band
+    (``metrics``: one row per session and round, as an ensemble's metrics.csv)."""
+    fig, ax = figure_of(ax)
+    by_round = metrics.groupby("round")
+    for column in columns:
+        mean = by_round[column].mean()
+        low, high = by_round[column].quantile(0.05), by_round[column].quantile(0.95)
+        line, = ax.plot(mean.index, mean.to_numpy(), label=f"{column} (mean)")
+        ax.fill_between(mean.index, low.to_numpy(), high.to_numpy(), color=line.get_color(),
+                        alpha=0.2, lw=0)
+    ax.set_xlabel("round")
+    ax.legend(fontsize="small")
+    ax.set_title(f"Over {metrics['session'].nunique() if 'session' in metrics else 1} "
+                 "sessions: mean and 5–95% band")
+    return fig

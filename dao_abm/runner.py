@@ -31,6 +31,8 @@ from dao_abm.scenario import Scenario, write_scenario
 
 SUMMARY_COLUMNS = ("welfare", "optimal_welfare", "approximation_ratio", "revenue",
                    "truthful_share", "mean_bid_ratio", "max_gain", "mean_gain", "n_daos")
+#: Last measured value only (NaN on rounds without epsilon, or with no pivotal member).
+LAST_COLUMNS = ("max_bid_ratio", "pivotal_truthful_share")
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +95,9 @@ def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel)
         measured = metrics[col].dropna()  # epsilon is measured every metrics.epsilon_every
         summary[col] = _json_number(measured.iloc[-1]) if len(measured) else None
         summary[f"mean_{col}"] = _json_number(metrics[col].mean())
+    for col in LAST_COLUMNS:
+        measured = metrics[col].dropna() if col in metrics else ()
+        summary[col] = _json_number(measured.iloc[-1]) if len(measured) else None
     summary |= ratio_summary(metrics["optimal_welfare"], metrics["welfare"])
     game = run_game(model)
     if game is not None:  # individual bidders: the literature's metrics of the final profile

@@ -216,3 +216,18 @@ def test_grids_relative_and_absolute_with_and_without_the_value():
         paper.factors()
     with pytest.raises(ValueError, match="at least one"):
         Grid([-1.0])
+
+
+def test_exp3_stays_finite_when_members_keep_options_they_did_not_draw():
+    """Under the inertia protocol most members keep last round's option, which EXP3 did not
+    draw this round; the uniform mixture γ keeps every probability >= γ / K, so the
+    importance weights stay finite (without it they overflowed on default.toml)."""
+    rng = np.random.default_rng(6)
+    market = Market("crowdfund", Groups.from_sizes([5, 4, 3, 1]))
+    values = rng.random(13)
+    rule = Exp3(eta=0.5, exploration=0.05)
+    with np.errstate(divide="raise", over="raise", invalid="raise"):
+        states = list(dynamics(market, values, values * 0.7, rule=rule, protocol="inertia",
+                               rounds=300, rng=rng, grid=GRID, fraction=0.1))
+    assert np.isfinite(rule.estimate).all() and np.isfinite(states[-1].strategies).all()
+    assert rule.probabilities().min() >= 0.05 / rule.estimate.shape[-1] - 1e-15

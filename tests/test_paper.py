@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from dao_abm.cli import main
 from dao_abm.cli.paper_cmd import write_atomic
+from dao_abm.ensemble.qsessions import QEnsemble
 from dao_abm.equilibrium.closed_forms import closed_form
 from dao_abm.learning.ties import TIE_POLICIES
 from dao_abm.mechanisms import Groups, optimal_welfare, preset, welfare
@@ -25,8 +26,11 @@ from dao_abm.model.population import build_population
 from dao_abm.paper import (
     EXPERIMENTS,
     appendix_a,
+    banchio_skrzypacz,
     constitution,
+    dao_collusion,
     dao_private_values,
+    emergence,
     equilibria,
     hl_bound,
     select,
@@ -182,6 +186,42 @@ def test_appendix_a_cycling_depends_on_the_tie_policy(frames) -> None:
     assert "lowest: vcg-equal-split, grand-bundle, dao-vickrey" in text
 
 
+def test_constitution_protocols_decide_whether_the_dao_loses(frames) -> None:
+    """Quick (8 rounds): revising all at once loses in round 2, 5% a round by round 4,
+    one at a time never; pledges at the end say how far each got."""
+    frame = frames["constitution"]
+    verdicts = constitution.protocol_verdicts(frame)
+    assert list(verdicts) == list(constitution.PROTOCOLS)
+    assert verdicts["simultaneous"].startswith("loses in round 2;")
+    assert verdicts["inertia 5%"].startswith(("loses in round 2;", "loses in round 3;",
+                                              "loses in round 4;"))
+    assert verdicts["sequential"].startswith("never loses;")
+    rows = frame[frame["part"] == "protocols"]
+    pledges = rows[(rows["metric"] == "pledges") & (rows["setting"] == "simultaneous")]
+    assert pledges["value"].iloc[-1] < 0.1 * pledges["value"].iloc[0]
+    key = constitution.key_numbers(frame).set_index("")
+    assert key.loc["crowdfund, sequential", "crowdfund"] == verdicts["sequential"]
+
+
+def test_emergence_key_numbers_say_what_the_claims_say(frames) -> None:
+    """Quick (120 members, 30 rounds): fixed values settle under keep (pivotal members all
+    outcome-truthful, few bids truthful) and not under random or lowest; truthful bids
+    under truthful/simultaneous; redrawn values: keep's truthful share above random's."""
+    key = emergence.key_numbers(frames["emergence"]).set_index(
+        ["values", "tie_policy", "protocol"])
+    for protocol in emergence.PROTOCOLS:
+        keep = key.loc[("fixed", "keep", protocol)]
+        assert keep["settled_runs"] == "3/3" and keep["pivotal_truthful_share"] == "1.00"
+        assert float(keep["truthful_share"].split("–")[-1]) < 0.15
+        for policy in ("random", "lowest"):
+            assert key.loc[("fixed", policy, protocol), "settled_runs"] == "0/3"
+        low_keep = float(key.loc[("redrawn", "keep", protocol), "truthful_share"].split("–")[0])
+        high_random = float(key.loc[("redrawn", "random", protocol),
+                                    "truthful_share"].split("–")[-1])
+        assert low_keep > 2 * high_random
+    assert key.loc[("fixed", "truthful", "simultaneous"), "truthful_share"] == "1.00"
+
+
 def test_constitution_matches_a_direct_engine_computation(frames) -> None:
     frame = frames["constitution"]
     assert list(frame.columns) == constitution.COLUMNS
@@ -219,6 +259,30 @@ def test_banchio_skrzypacz_first_price_colludes_second_price_does_not(frames) ->
     assert ours["first", "converged_share"] > 0.9 and ours["first", "share_at_top"] == 0
     assert ours["second", "share_at_top"] > 0.8 and ours["second", "final_revenue"] > 0.85
     assert ours["second", "last_revenue"] > ours["first", "last_revenue"] + 0.5
+
+
+@pytest.mark.parametrize(("mechanism", "price"), [("dao-vickrey", "second"),
+                                                  ("crowdfund", "first")])
+def test_daos_of_one_are_banchio_skrzypacz(mechanism, price) -> None:
+    """Two DAOs of one member: Mechanism 1 is B&S's second price and the crowdfund their
+    first price, session by session, bit for bit."""
+    ours = QEnsemble(dao_collusion.game(mechanism, 1), 20_000, range(4), seed=3)
+    theirs = QEnsemble(banchio_skrzypacz.game(price), 20_000, range(4), seed=3)
+    ours.advance(20_000)
+    theirs.advance(20_000)
+    assert np.array_equal(ours.state.q, theirs.state.q)
+    assert ours.metrics().equals(theirs.metrics())
+
+
+def test_dao_collusion_quick(frames) -> None:
+    """Quick size (16 sessions, 4·10⁵ periods, k = 1, 2): with DAOs of one, Mechanism 1
+    and free-rider reach the top bid like second price and the crowdfund colludes like
+    first price; with DAOs of two the crowdfund still yields the least revenue."""
+    table = dao_collusion.key_numbers(frames["dao-collusion"]).set_index(["mechanism", "k"])
+    revenue = table["final_revenue"]
+    assert revenue["dao-vickrey", 1] > 0.85 and revenue["free-rider", 1] > 0.85
+    assert revenue["crowdfund", 1] < 0.4
+    assert revenue["crowdfund", 2] < min(revenue["dao-vickrey", 2], revenue["free-rider", 2])
 
 
 @pytest.mark.parametrize("name", ["bne-first-price", "bne-reserve", "bne-all-pay"])

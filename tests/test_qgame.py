@@ -5,15 +5,21 @@ independence (Banchio & Skrzypacz's findings: ``tests/test_paper.py``)."""
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from dao_abm.cli import main
 from dao_abm.ensemble import q_compiled, q_reference
+from dao_abm.ensemble.kernel import kernel_game
 from dao_abm.ensemble.qgame import QGame, start, tie_uniform
 from dao_abm.ensemble.qsessions import QEnsemble
 from dao_abm.mechanisms import Groups, member_values, resolve
 from dao_abm.paper import banchio_skrzypacz as bs
+from dao_abm.scenario import load_scenario
 
 FIELDS = ("q", "greedy", "runner_up", "cursor", "revenue", "changes", "last_change", "t")
 
@@ -118,3 +124,32 @@ def test_sessions_are_independent_of_which_run_beside_them() -> None:
     a, b = whole.metrics().set_index("session"), part.metrics().set_index("session")
     assert a.loc[[3, 1]].equals(b.loc[[3, 1]])
     assert not a.loc[1].equals(a.loc[2])
+
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+def test_kernel_game_fits_only_its_setting() -> None:
+    game = kernel_game(load_scenario(MODELS / "banchio_skrzypacz.toml"))
+    assert game.price == "first" and game.n_bidders == 2 and game.grid.size == 19
+    np.testing.assert_allclose(game.initial_q(), 0.95 / 0.01, rtol=1e-14)  # (1 - 0.05)/(1 - γ)
+    assert kernel_game(load_scenario(MODELS / "default.toml")) is None
+    for change in ("learning.protocol='inertia'", "learning.grid_value=true",
+                   "mechanism.upper='vcg'", "learning.params.state='last-price'"):
+        assert kernel_game(load_scenario(MODELS / "banchio_skrzypacz.toml", [change])) is None
+
+
+def test_dao_abm_run_uses_the_kernel_and_session_0_is_the_single_run(tmp_path, capsys) -> None:
+    base = ["run", str(MODELS / "banchio_skrzypacz.toml"), "-q", "--rounds", "20000",
+            "--set", "metrics.every=5000", "--set", "output.figures=false"]
+    assert main([*base, "--set", "sessions=1", "--out", str(tmp_path / "one")]) == 0
+    assert main([*base, "--set", "sessions=3", "--out", str(tmp_path / "three")]) == 0
+    assert "3 sessions" in capsys.readouterr().out
+    one = pd.read_csv(tmp_path / "one" / "metrics.csv")
+    three = pd.read_csv(tmp_path / "three" / "metrics.csv")
+    assert one["round"].tolist() == [5000, 10000, 15000, 20000] and len(three) == 12
+    pd.testing.assert_frame_equal(three[three["session"] == 0].reset_index(drop=True), one)
+    summary = json.loads((tmp_path / "three" / "summary.json").read_text())
+    last = three[three["round"] == 20000]["revenue"]
+    assert summary["metrics"]["revenue"]["final"]["mean"] == pytest.approx(last.mean())
+    assert summary["sessions"] == 3 and 0 <= summary["converged_share"] <= 1

@@ -55,7 +55,8 @@ def format_summary(result: RunResult, folder: Path) -> str:
         f"welfare {_f(s['welfare'])} of optimum {_f(s['optimal_welfare'])} "
         f"(OPT/welfare {_f(s['approximation_ratio'])}), revenue {_f(s['revenue'])}",
         f"  bidding        truthful share {_f(s['truthful_share'])}, "
-        f"mean bid/value {_f(s['mean_bid_ratio'])}, epsilon {_f(s['max_gain'])}",
+        f"mean bid/value {_f(s['mean_bid_ratio'])}, epsilon {_f(s['max_gain'])}; "
+        f"pivotal members bidding as well as truthful {_f(s.get('pivotal_truthful_share'))}",
         f"  whole run      OPT/welfare {_f(s['cumulative_ratio'])} (cumulative), "
         f"mean truthful share {_f(s['mean_truthful_share'])}"
         + (f"; {s['zero_welfare_rounds']} rounds with zero welfare"
@@ -84,6 +85,8 @@ def format_ensemble(result: RunResult, folder: Path) -> str:
     if metrics:
         lines.append(f"  converged      {_f(s['converged_share'])} of sessions")
         for name in ("revenue", "welfare", "truthful_share", "mean_bid_ratio", "max_gain"):
+            if name not in metrics:
+                continue
             final, avg = metrics[name]["final"], metrics[name]["time_average"]
             lines.append(f"  {name:<14} last {_ci(final)}; time average {_ci(avg)}")
     lines += [f"  results        {folder}/",

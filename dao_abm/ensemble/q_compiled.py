@@ -125,32 +125,69 @@ def _settle(bid, group_bids, order, starts, values, top, pick, first_price, shar
     return price
 
 
+@numba.njit(cache=True, inline="always")
+def _learn(qs, i, a, reward, greedy, runner_up, keep, alpha, gamma):
+    """Update agent i's Q[a] and its cached greedy action and runner-up; returns whether
+    the greedy action changed."""
+    g, r2 = greedy[i], runner_up[i]
+    qs[i, a] = keep * qs[i, a] + alpha * (reward + gamma * qs[i, g])
+    qi = qs[i]
+    if a == g:
+        if not _better(qi, g, r2):
+            greedy[i] = r2
+            runner_up[i] = _first_max_except(qi, r2)
+            return True
+    elif a == r2:
+        if _better(qi, a, g):
+            greedy[i], runner_up[i] = a, g
+            return True
+        runner_up[i] = _first_max_except(qi, g)
+    elif _better(qi, a, g):
+        greedy[i], runner_up[i] = a, g
+        return True
+    elif _better(qi, a, r2):
+        runner_up[i] = a
+    return False
+
+
 @numba.njit(cache=True, parallel=True)
 def _advance(q, greedy, runner_up, t0, periods, event_time, event_action, cursor, keys,
              revenue, changes, last_change, grid, values, order, starts, first_price,
              aggregation, sharing, alpha, gamma):
     n_sessions, n, _ = q.shape
     n_groups = starts.size - 1
+    wtp = aggregation == 0
+    keep = 1 - alpha
+    # groups of one under a rule that charges a lone winner exactly the price (not
+    # proportional: b·(p/b) may differ from p in the last bit)
+    alone = n_groups == n and sharing != 2
     for s in numba.prange(n_sessions):
+        qs = q[s]
+        g_loc, r_loc = greedy[s].copy(), runner_up[s].copy()
+        cur = cursor[s].copy()
+        nxt = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            nxt[i] = event_time[cur[i]]
         action = np.empty(n, dtype=np.int64)
         bid = np.empty(n)
-        reward = np.empty(n)
+        reward = np.zeros(n)
         group_bids = np.empty(n_groups)
         scratch = np.empty(n)
         total, moves, last = revenue[s], changes[s], last_change[s]
         for t in range(t0, t0 + periods):
             for i in range(n):
-                c = cursor[s, i]
-                if event_time[c] == t:
-                    a = event_action[c]
-                    cursor[s, i] = c + 1
+                if nxt[i] == t:
+                    a = event_action[cur[i]]
+                    cur[i] += 1
+                    nxt[i] = event_time[cur[i]]
                 else:
-                    a = greedy[s, i]
+                    a = g_loc[i]
                 action[i] = a
                 bid[i] = grid[a]
             top, n_tied = -np.inf, 0
             for j in range(n_groups):
-                g = _group_bid(bid, order, starts[j], starts[j + 1], aggregation == 0, scratch)
+                g = bid[order[j]] if alone else _group_bid(bid, order, starts[j],
+                                                           starts[j + 1], wtp, scratch)
                 group_bids[j] = g
                 if g > top:
                     top, n_tied = g, 1
@@ -159,32 +196,33 @@ def _advance(q, greedy, runner_up, t0, periods, event_time, event_action, cursor
             pick = 0
             if n_tied > 1:
                 pick = np.int64(_tie_uniform(keys[s], t) * n_tied)
-            total += _settle(bid, group_bids, order, starts, values, top, pick, first_price,
-                             sharing, scratch, reward)
             moved = False
-            for i in range(n):
-                qi = q[s, i]
-                a, g, r2 = action[i], greedy[s, i], runner_up[s, i]
-                qi[a] = (1 - alpha) * qi[a] + alpha * (reward[i] + gamma * qi[g])
-                if a == g:
-                    if not _better(qi, g, r2):
-                        greedy[s, i] = r2
-                        runner_up[s, i] = _first_max_except(qi, r2)
+            if alone:  # everyone bids alone (B&S): the winner pays the price, exactly
+                winner, seen, second = -1, 0, -np.inf
+                for j in range(n_groups):
+                    if winner < 0 and group_bids[j] == top:
+                        if seen == pick:
+                            winner = j
+                            continue
+                        seen += 1
+                    if group_bids[j] > second:
+                        second = group_bids[j]
+                price = top if first_price else second
+                winner = order[winner]
+                for i in range(n):
+                    r = values[i] - price if i == winner else 0.0
+                    if _learn(qs, i, action[i], r, g_loc, r_loc, keep, alpha, gamma):
                         moves += 1
                         moved = True
-                elif a == r2:
-                    if _better(qi, a, g):
-                        greedy[s, i], runner_up[s, i] = a, g
+            else:
+                price = _settle(bid, group_bids, order, starts, values, top, pick,
+                                first_price, sharing, scratch, reward)
+                for i in range(n):
+                    if _learn(qs, i, action[i], reward[i], g_loc, r_loc, keep, alpha, gamma):
                         moves += 1
                         moved = True
-                    else:
-                        runner_up[s, i] = _first_max_except(qi, g)
-                elif _better(qi, a, g):
-                    greedy[s, i], runner_up[s, i] = a, g
-                    moves += 1
-                    moved = True
-                elif _better(qi, a, r2):
-                    runner_up[s, i] = a
+            total += price
             if moved:
                 last = t
+        greedy[s], runner_up[s], cursor[s] = g_loc, r_loc, cur
         revenue[s], changes[s], last_change[s] = total, moves, last

@@ -96,12 +96,14 @@ def _sequential_sum(x: np.ndarray) -> np.ndarray:
     return total
 
 
-def expected_rewards(game: QGame, bids: np.ndarray) -> np.ndarray:
-    """``(S, n)`` stage rewards of ``bids`` ``(S, n)`` averaged over the tie-breaks."""
+def expected_outcome(game: QGame, bids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(S,)`` price and ``(S, n)`` stage rewards of ``bids`` ``(S, n)``, averaged over the
+    tie-breaks."""
     group_bids = group_bid(game, bids)
     n_tied = (group_bids == group_bids.max(axis=1, keepdims=True)).sum(axis=1)
-    total = np.zeros_like(bids)
+    price, total = np.zeros(bids.shape[0]), np.zeros_like(bids)
     for k in range(group_bids.shape[1]):
-        reward = settle(game, bids, group_bids, np.minimum(k, n_tied - 1))[1]
+        p, reward = settle(game, bids, group_bids, np.minimum(k, n_tied - 1))
+        price += np.where(k < n_tied, p / n_tied, 0.0)
         total += np.where((k < n_tied)[:, None], reward / n_tied[:, None], 0.0)
-    return total
+    return price, total

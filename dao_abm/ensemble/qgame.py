@@ -19,10 +19,12 @@ Every bidder keeps one Q-vector over the grid and, in period t = 0, 1, ...,
 - updates only the action a it played, from its own reward r (bandit feedback):
   Q[a] <- (1 - α)·Q[a] + α·(r + γ·max Q), max Q taken before the update.
 
-Initial Q-values are "optimistic" by default: Q₀[b] = (v - b)⁺ / (1 - γ), the discounted
-value of winning at one's own bid every period (B&S say only "optimistic"; this is our
-reading). A session has converged when the greedy profile has not changed in its last
-``window`` periods (B&S: 1,000).
+Initial Q-values are "optimistic" by default, as the registered rule defines them
+(``learning/rules/q_learning.py``): every entry max_b (v - b)⁺ / (1 - γ), the largest
+discounted payoff any bid could earn (B&S say only "optimistic"; reading it per bid,
+(v - b)⁺ / (1 - γ), gives the same outcomes: first price 0.228, second price 993/1000 at
+(0.95, 0.95) over 1,000 sessions). A session has converged when the greedy profile has not
+changed in its last ``window`` periods (B&S: 1,000).
 
 Randomness. Everything random in a session is drawn up front from that session's own
 generator (``session_rng``), so sessions are independent and sharding them changes nothing:
@@ -68,7 +70,7 @@ class QGame:
         gamma: discount γ in [0, 1).
         epsilon: initial exploration probability ε₀ in [0, 1].
         decay: β >= 0 in ε_t = ε₀·exp(-β·t).
-        q_init: "optimistic" ((v - b)⁺ / (1 - γ)) or a number (every action).
+        q_init: "optimistic" (max_b (v - b)⁺ / (1 - γ) for every bid) or a number.
         window: periods without a greedy change that count as converged.
     """
 
@@ -121,7 +123,8 @@ class QGame:
     def initial_q(self) -> np.ndarray:
         """``(n, K)`` initial Q-values."""
         if self.q_init == "optimistic":
-            return np.maximum(self.values[:, None] - self.grid[None, :], 0.0) / (1 - self.gamma)
+            best = np.maximum(self.values[:, None] - self.grid[None, :], 0.0).max(axis=1)
+            return np.repeat((best / (1 - self.gamma))[:, None], self.grid.size, axis=1)
         return np.full((self.n_bidders, self.grid.size), float(self.q_init))
 
     def exploration(self, periods: int) -> np.ndarray:
@@ -248,14 +251,15 @@ def stage_gain(game: QGame, greedy: np.ndarray) -> np.ndarray:
     """``(S,)`` the largest gain any bidder has from a one-shot deviation against the greedy
     profile, in expected stage reward (over tie-breaks): 0 at a stage-game Nash
     equilibrium."""
-    from dao_abm.ensemble.q_reference import expected_rewards
+    from dao_abm.ensemble.q_reference import expected_outcome
 
     bids = game.grid[greedy]  # (S, n)
-    now = expected_rewards(game, bids)
+    now = expected_outcome(game, bids)[1]
     gain = np.zeros(bids.shape)
     for i in range(game.n_bidders):
         for b in game.grid:
             deviated = bids.copy()
             deviated[:, i] = b
-            gain[:, i] = np.maximum(gain[:, i], expected_rewards(game, deviated)[:, i] - now[:, i])
+            better = expected_outcome(game, deviated)[1][:, i] - now[:, i]
+            gain[:, i] = np.maximum(gain[:, i], better)
     return gain.max(axis=1)

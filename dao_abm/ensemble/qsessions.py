@@ -2,7 +2,8 @@
 
 ``QEnsemble`` has the run loop's interface (``advance``, ``metrics``): the compiled kernel
 plays the periods between two records in one call, and a record is one row per session:
-the mean revenue per period since the last record, the greedy bids, the stage-game gain of
+the mean revenue per period since the last record, the greedy bids and their price
+(averaged over tie-breaks), the stage-game gain of
 the greedy profile (``max_gain``: 0 at a stage Nash equilibrium), greedy changes since the
 last record and whether the session has converged.
 """
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dao_abm.ensemble import q_compiled
+from dao_abm.ensemble.q_reference import expected_outcome
 from dao_abm.ensemble.qgame import QGame, converged, stage_gain, start
 
 
@@ -40,9 +42,31 @@ class QEnsemble:
         self.state = start(game, periods, self.ids, seed=seed)
         self.since_record = 0
 
+    #: Columns ``summary.json`` summarizes across sessions.
+    summary_columns = ("revenue", "greedy_price", "mean_bid_ratio", "max_gain", "changed")
+
     @property
     def n_sessions(self) -> int:
         return int(self.ids.size)
+
+    @property
+    def sessions(self) -> list[QGame]:
+        """What the run layer reads of session 0 (the game: values, for tolerances)."""
+        return [self.game]
+
+    def by_size(self) -> pd.DataFrame:
+        return pd.DataFrame()
+
+    def agents(self) -> pd.DataFrame:
+        """Every bidder's greedy bid and the Q-value of it, per session, at this period."""
+        state = self.state
+        s, n = state.greedy.shape
+        q = np.take_along_axis(state.q, state.greedy[..., None], axis=-1)[..., 0]
+        return pd.DataFrame({"session": np.repeat(self.ids, n), "round": state.t,
+                             "agent": np.tile(np.arange(n), s),
+                             "dao": np.tile(self.game.groups, s),
+                             "bid": self.game.grid[state.greedy].reshape(-1),
+                             "q_greedy": q.reshape(-1)})
 
     @property
     def rounds_done(self) -> int:
@@ -60,27 +84,22 @@ class QEnsemble:
         """``(S, n)`` the bids of the greedy actions."""
         return self.game.grid[self.state.greedy]
 
-    def metrics(self) -> pd.DataFrame:
-        """One row per session for the periods since the last call."""
+    def metrics(self, full: bool = True) -> pd.DataFrame:
+        """One row per session for the periods since the last call; ``full`` adds the
+        greedy profile's price and stage-game gain (``max_gain``), which cost a stage game
+        per bidder and bid."""
         state, periods = self.state, max(self.since_record, 1)
         bids = self.greedy_bids()
-        frame = pd.DataFrame({"session": self.ids, "round": state.t,
-                              "revenue": state.revenue / periods})
-        for i in range(self.game.n_bidders):
-            frame[f"bid_{i}"] = bids[:, i]
-        frame["greedy_price"] = greedy_price(self.game, bids)
-        frame["mean_bid_ratio"] = (bids / self.game.values).mean(axis=1)
-        frame["max_gain"] = stage_gain(self.game, state.greedy)
-        frame["changed"] = state.changes.copy()
-        frame["converged"] = converged(state, self.game.window)
+        columns = {"session": self.ids, "round": np.full(self.ids.size, state.t),
+                   "revenue": state.revenue / periods}
+        columns |= {f"bid_{i}": bids[:, i] for i in range(self.game.n_bidders)}
+        columns["mean_bid_ratio"] = (bids / self.game.values).mean(axis=1)
+        columns["changed"] = state.changes.copy()
+        columns["converged"] = converged(state, self.game.window)
+        if full:
+            columns["greedy_price"] = expected_outcome(self.game, bids)[0]
+            columns["max_gain"] = stage_gain(self.game, state.greedy)
         state.revenue[:] = 0.0
         state.changes[:] = 0
         self.since_record = 0
-        return frame
-
-
-def greedy_price(game: QGame, bids: np.ndarray) -> np.ndarray:
-    """``(S,)`` the price of the greedy profile ``bids`` ``(S, n)`` (first: the highest bid;
-    second: the second highest; a tie at the top prices at the top)."""
-    ordered = np.sort(bids, axis=1)
-    return ordered[:, -1] if game.price == "first" else ordered[:, -2]
+        return pd.DataFrame(columns)

@@ -30,7 +30,7 @@ from dao_abm.equilibrium.runs import run_json
 from dao_abm.model.model import DaoAuctionModel
 from dao_abm.model.population import Population
 from dao_abm.model.session import recorded
-from dao_abm.runner import SUMMARY_COLUMNS, RunResult, run_meta, summarize, write_figures
+from dao_abm.runner import RunResult, run_meta, summarize, write_figures
 from dao_abm.scenario import Scenario, write_scenario
 
 
@@ -47,16 +47,22 @@ def stream_run(scenario: Scenario, folder: Path, *, progress: bool = False) -> R
     """Run ``scenario`` into ``folder`` (an empty, temporary run folder)."""
     start = time.perf_counter()
     write_scenario(scenario, folder / "scenario.toml")
-    single = scenario.sessions == 1
-    if single:
-        from dao_abm.ensemble.sessions import SessionEnsemble
+    from dao_abm.ensemble.kernel import kernel_game
+    from dao_abm.ensemble.qsessions import QEnsemble
+    from dao_abm.ensemble.sessions import SessionEnsemble
 
+    game = kernel_game(scenario)
+    single = game is None and scenario.sessions == 1
+    if game is not None:  # the compiled Q-learning kernel, for any number of sessions
+        ensemble = QEnsemble(game, scenario.rounds, range(scenario.sessions),
+                             seed=scenario.seed)
+    elif single:
         model = DaoAuctionModel(scenario)
         ensemble = SessionEnsemble([model])
     else:
         ensemble = ensemble_of(scenario)
     stream = RunStream(folder)
-    stats = SessionStats(list(SUMMARY_COLUMNS), ensemble.n_sessions,
+    stats = SessionStats(ensemble.summary_columns, ensemble.n_sessions,
                          _tolerance(scenario, ensemble), scenario.metrics.window)
     with _stop_on_sigint() as stop:
         _loop(ensemble, scenario, stream, stats, stop, progress)
@@ -150,7 +156,16 @@ def _stop_on_sigint():
 
 def _ensemble_figures(folder: Path, first) -> None:
     """Welfare and truthfulness averaged over sessions per recorded round; the headline
-    metrics as fans (median and 50%/90% bands across sessions); session 0's bids."""
+    metrics as fans (median and 50%/90% bands across sessions); session 0's bids. For the
+    Q-learning kernel: revenue and bids over rounds (mean, 5-95% band of the sessions)."""
+    names = pd.read_csv(folder / "metrics.csv", nrows=0).columns
+    if "welfare" not in names:
+        metrics = pd.read_csv(folder / "metrics.csv", usecols=["session", "round", "revenue",
+                                                               "mean_bid_ratio"])
+        fig = plots.over_sessions(metrics, ["revenue", "mean_bid_ratio"])
+        fig.savefig(folder / "figures" / "revenue.png", dpi=110)
+        plt.close(fig)
+        return
     columns = ["round", "welfare", "optimal_welfare", "approximation_ratio", "truthful_share",
                "mean_bid_ratio"]
     metrics = pd.read_csv(folder / "metrics.csv", usecols=lambda c: c in {

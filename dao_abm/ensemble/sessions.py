@@ -51,6 +51,10 @@ class SessionEnsemble:
     def columns(self) -> list[str]:
         return ["session", *COLUMNS]
 
+    #: Columns ``summary.json`` summarizes across sessions.
+    summary_columns = ("welfare", "optimal_welfare", "approximation_ratio", "revenue",
+                       "truthful_share", "mean_bid_ratio", "max_gain", "mean_gain", "n_daos")
+
     #: Rounds the run loop may ask for at once (it checks for Ctrl-C in between).
     max_chunk = 1
 

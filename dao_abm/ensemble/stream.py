@@ -69,7 +69,13 @@ class SessionStats:
         self.total += np.where(finite, x, 0.0)
         self.count += finite
         self.recorded += 1
-        if "changed" in rows and "max_gain" in rows:
+        if "converged" in rows:  # the kernel's own criterion (greedy profile held)
+            now = rows["converged"].to_numpy(dtype=bool)
+            rounds = rows["round"].to_numpy()
+            self.first_of_run = np.where(now & (self.run == 0), rounds, self.first_of_run)
+            self.run = np.where(now, self.run + 1, 0)
+            self.converged_round = np.where(now, self.first_of_run, -1)
+        elif "changed" in rows and "max_gain" in rows:
             gain = rows["max_gain"].to_numpy(dtype=np.float64)
             settled = (rows["changed"].to_numpy() == 0) | (~np.isnan(gain) & (gain <= self.tol))
             rounds = rows["round"].to_numpy()

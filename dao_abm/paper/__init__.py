@@ -9,8 +9,10 @@ pure ``run(*, seed, quick) -> DataFrame``, a ``plot(frame) -> Figure`` and a
 - ``appendix_a``: Appendix A, learning under VCG + equal split vs the truthful foil, under
   every tie policy;
 - ``unit_demand``: Section 4.2 (Lemma 4.8 / Theorem 4.2), the factor n for unit demand;
-- ``constitution``: ConstitutionDAO's crowdfund against Mechanism 1
-  (figure in ``constitution_plot``);
+- ``constitution``: ConstitutionDAO's crowdfund against Mechanism 1, and the crowdfund's
+  learning under each revision protocol (figure in ``constitution_plot``);
+- ``emergence``: what emerges under Mechanism 1 on the demo scenario, tie policy by tie
+  policy and protocol by protocol, with fixed and redrawn values;
 - ``equilibria``: Bayes–Nash equilibria of first price (with and without a reserve) and
   all-pay learned by SODA against the closed forms (the field's benchmarks);
 - ``dao_private_values``: members of DAOs under private values, the bid functions they learn

@@ -3,9 +3,9 @@ Figure 1 and §4: Q-learning bidders collude in first-price auctions but not in 
 
 Two bidders with common value 1 bid on {0.05, 0.10, ..., 0.95}; stateless Q-learning with
 α = 0.05, γ = 0.99, ε_t = 0.025·exp(-0.0002·t), optimistic initial Q-values
-((v - b)⁺/(1 - γ), our reading), bandit feedback, ties split by a fair coin; 10⁶ periods
-and 1,000 sessions per price rule (``dao_abm.ensemble.qgame``; ``models/
-banchio_skrzypacz.toml`` is the same setting as a scenario).
+(max_b (v - b)⁺/(1 - γ) = 95 for every bid; B&S do not give the number), bandit feedback,
+ties split by a fair coin; 10⁶ periods and 1,000 sessions per price rule. The setting is
+``models/banchio_skrzypacz.toml``, run by the compiled kernel (``dao_abm.ensemble``).
 
 Reported by B&S: first price converges to low bids, revenue about 0.24 (their Figure 1's
 counts imply 0.2265); second price to about 0.95, with 994 of 1,000 sessions at
@@ -26,10 +26,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from dao_abm.ensemble.kernel import kernel_game
 from dao_abm.ensemble.qgame import QGame
 from dao_abm.ensemble.qsessions import QEnsemble
 from dao_abm.experiments.stats import mean_ci
-from dao_abm.paper.common import new_figure
+from dao_abm.paper.common import MODELS, new_figure
+from dao_abm.scenario import load_scenario
 
 GRID = np.round(np.arange(1, 20) * 0.05, 2)
 PRICES = ("first", "second")
@@ -44,9 +46,11 @@ RECORDS = 100
 
 
 def game(price: str) -> QGame:
-    """B&S's setting under ``price`` ("first" or "second")."""
-    return QGame(values=np.ones(2), grid=GRID, price=price, alpha=0.05, gamma=0.99,
-                 epsilon=0.025, decay=0.0002, q_init="optimistic", window=1000)
+    """B&S's setting under ``price`` ("first" or "second"): ``models/banchio_skrzypacz.toml``
+    as the kernel runs it."""
+    scenario = load_scenario(MODELS / "banchio_skrzypacz.toml",
+                             [f"mechanism.upper='{price}-price'"])
+    return kernel_game(scenario)
 
 
 def run(*, seed: int | None = None, quick: bool = False,
@@ -62,9 +66,9 @@ def _one_rule(price: str, sessions: int, periods: int, seed: int) -> pd.DataFram
     ensemble = QEnsemble(game(price), periods, range(sessions), seed=seed)
     step = periods // RECORDS
     rows = []
-    for _ in range(RECORDS):
+    for r in range(RECORDS):
         ensemble.advance(step)
-        record = ensemble.metrics()
+        record = ensemble.metrics(full=r == RECORDS - 1)
         mean, low, high, _ = mean_ci(record["revenue"])
         band = np.percentile(record["revenue"], [5, 95])
         rows.append({"table": "series", "price": price, "period": ensemble.rounds_done,

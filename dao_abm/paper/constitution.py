@@ -18,7 +18,17 @@ The result is one tidy table with columns ``part, mechanism, x, metric, value``:
   pays, so we show what its equal-split rule would charge at the most it can raise, price
   = WTP: the t* top contributors pay v_(t*) each, everyone else is excluded.
 - ``part = "learning"`` (x = round): ``truthful_share``, ``mean_bid_ratio``, ``winner``,
-  ``price``, ``approximation_ratio``, ``n_access`` of the learning run.
+  ``price``, ``approximation_ratio``, ``n_access`` of the learning run (the scenario's
+  settings: inertia, 5% revising a round, tie policy keep).
+- ``part = "protocols"`` (x = round, ``setting`` = a revision protocol of ``PROTOCOLS``):
+  the crowdfund's learning under each: ``pledges`` (the DAO's Σ pledges), ``rival_bid`` and
+  ``winner``. Each contributor sees the same slack above the rival's bid and treats it as
+  its own, so what happens depends on how many revise at once: simultaneous and 5% lose the
+  item within a few rounds, 0.2% later and narrowly, sequential never (a lone reviser never
+  gives up a win it values). The crowdfund's equilibria include ones where the DAO wins:
+  pledges at most values summing to at least the rival's bid, with no slack.
+
+``setting`` is empty outside ``part = "protocols"``.
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ from dao_abm.mechanisms import (
     welfare,
 )
 from dao_abm.mechanisms.lot_bids import LotBids
+from dao_abm.model.model import DaoAuctionModel
 from dao_abm.paper.common import MODELS, seed_overrides
 from dao_abm.runner import run_model
 from dao_abm.scenario import load_scenario
@@ -46,7 +57,14 @@ MECHANISMS = ("crowdfund", "dao-vickrey")
 LEARN_ROUNDS, QUICK_ROUNDS = 200, 8
 LEARNING_METRICS = ("truthful_share", "mean_bid_ratio", "winner", "price",
                     "approximation_ratio", "n_access")
-COLUMNS = ["part", "mechanism", "x", "metric", "value"]
+COLUMNS = ["part", "mechanism", "setting", "x", "metric", "value"]
+#: Revision settings of the crowdfund's learning (``part = "protocols"``): label -> overrides.
+PROTOCOLS = {
+    "simultaneous": ["learning.protocol='simultaneous'"],
+    "inertia 5%": ["learning.protocol='inertia'", "learning.fraction=0.05"],
+    "inertia 0.2%": ["learning.protocol='inertia'", "learning.fraction=0.002"],
+    "sequential": ["learning.protocol='sequential'"],
+}
 
 
 def one_auction(mechanism: str, values: np.ndarray, groups: Groups) -> tuple[dict, np.ndarray]:
@@ -129,7 +147,33 @@ def run(*, seed: int | None = None, quick: bool = False,
             parts.append(member_rows(mechanism, values[members], payments[members]))
     at_wtp = equal_split_at(values, groups, 0, dao_wtp)
     parts.append(member_rows("dao-vickrey@wtp", values[members], at_wtp[members]))
-    return pd.concat(parts, ignore_index=True)[COLUMNS]
+    parts += protocol_rows(seed, rounds, scenario)
+    out = pd.concat(parts, ignore_index=True)
+    out["setting"] = out["setting"].fillna("") if "setting" in out else ""
+    return out[COLUMNS]
+
+
+def protocol_rows(seed: int | None, rounds: int, scenario: Path) -> list[pd.DataFrame]:
+    """The crowdfund learning under each revision setting of ``PROTOCOLS``: the DAO's
+    Σ pledges, the rival's bid and the winner (1 = the DAO) per round."""
+    parts = []
+    for setting, overrides in PROTOCOLS.items():
+        spec = load_scenario(scenario, ["mechanism.preset=crowdfund", *overrides,
+                                        "metrics.epsilon_every=1000000",
+                                        *seed_overrides(seed, rounds)])
+        model = DaoAuctionModel(spec)
+        dao = model.groups.labels == 0
+        rows = []
+        for _ in range(spec.rounds):
+            bids = model.learner.bids(model.strategies, model.values)
+            model.step()
+            rows.append((float(bids[dao].sum()), float(bids[~dao].max()),
+                         float(model.last["winner_dao"] + 1)))
+        x = np.arange(1, spec.rounds + 1)
+        for i, metric in enumerate(("pledges", "rival_bid", "winner")):
+            part = _long("protocols", "crowdfund", x, metric, [r[i] for r in rows])
+            parts.append(part.assign(setting=setting))
+    return parts
 
 
 def auction_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -164,4 +208,21 @@ def key_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     }
     out = pd.DataFrame({key: col.to_numpy() for key, col in rows.items()},
                        index=table.index).T.astype(object)
+    for setting, text in protocol_verdicts(frame).items():
+        out.loc[f"crowdfund, {setting}"] = [text if m == "crowdfund" else ""
+                                            for m in out.columns]
     return out.rename_axis("").reset_index()
+
+
+def protocol_verdicts(frame: pd.DataFrame) -> dict[str, str]:
+    """Per revision setting: the first round the DAO loses (or never) and Σ pledges at the
+    end, e.g. ``"loses in round 2; $1.8M pledged in round 200"``."""
+    rows = frame[frame["part"] == "protocols"]
+    out = {}
+    for setting, part in rows.groupby("setting", sort=False):
+        wins = part[part["metric"] == "winner"]
+        lost = wins.loc[wins["value"] != 1, "x"]
+        pledges = part.loc[part["metric"] == "pledges", "value"].iloc[-1] / 1e6
+        when = f"loses in round {int(lost.iloc[0])}" if len(lost) else "never loses"
+        out[setting] = f"{when}; ${pledges:.1f}M pledged in round {int(wins['x'].max())}"
+    return out

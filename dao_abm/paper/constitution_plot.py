@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from dao_abm.paper.common import figure_of, new_figure
-from dao_abm.paper.constitution import MECHANISMS, auction_table
+from dao_abm.paper.constitution import MECHANISMS, auction_table, protocol_verdicts
 
 COLORS = {"crowdfund": "tab:red", "dao-vickrey": "tab:blue", "dao-vickrey@wtp": "tab:blue"}
 LABELS = {"crowdfund": "crowdfund (truthful: pay your pledge)",
@@ -105,9 +105,31 @@ def learning_panel(frame: pd.DataFrame, metric: str, ax: Axes | None = None, *,
     return fig
 
 
+PROTOCOL_STYLE = {"simultaneous": "tab:red", "inertia 5%": "tab:orange",
+                  "inertia 0.2%": "tab:olive", "sequential": "tab:green"}
+
+
+def protocols_panel(frame: pd.DataFrame, metric: str, ax: Axes | None = None, *,
+                    title: str = "", scale: float = 1.0) -> Figure:
+    """The crowdfund's learning under each revision setting: ``metric`` over rounds, one
+    line per setting (``part = "protocols"``)."""
+    fig, ax = figure_of(ax)
+    rows = frame[(frame["part"] == "protocols") & (frame["metric"] == metric)]
+    for setting, part in rows.groupby("setting", sort=False):
+        ax.step(part["x"], part["value"] / scale, where="post", lw=1.8,
+                color=PROTOCOL_STYLE.get(setting), label=setting)
+    ax.set_xscale("log")
+    ax.set_xlabel("round (log scale)")
+    ax.set_title(title or metric)
+    ax.grid(alpha=0.3)
+    return fig
+
+
 def plot(frame: pd.DataFrame) -> Figure:
-    """The six-panel ConstitutionDAO figure."""
-    fig, axes = new_figure(3, 2, size=(16, 9.5))
+    """The nine-panel ConstitutionDAO figure: the truthful auction (top), learning under
+    the scenario's settings (middle), and the crowdfund's learning under each revision
+    protocol (bottom)."""
+    fig, axes = new_figure(3, 3, size=(16, 13))
     auction_panel(frame, axes[0])
     payments_panel(frame, axes[1])
     lorenz_panel(frame, axes[2])
@@ -126,6 +148,24 @@ def plot(frame: pd.DataFrame) -> Figure:
         axes[5].axhline(value / 1e6, color="grey", lw=0.8, ls=":")
         axes[5].annotate(text, (1.0, value / 1e6), xycoords=("axes fraction", "data"),
                          ha="right", va="bottom", fontsize="small", color="dimgrey")
+    if (frame["part"] == "protocols").any():
+        protocols_panel(frame, "pledges", axes[6], scale=1e6,
+                        title="Crowdfund by revision protocol: Σ pledges (\\$ million)")
+        axes[6].axhline(table["rival_value"].iloc[0] / 1e6, color="grey", lw=0.8, ls=":")
+        axes[6].legend(fontsize="small", loc="lower left")
+        protocols_panel(frame, "rival_bid", axes[7], scale=1e6,
+                        title="Crowdfund by revision protocol: the rival's bid (\\$ million)")
+        protocols_panel(frame, "winner", axes[8],
+                        title="Crowdfund by revision protocol: who wins")
+        axes[8].set_yticks([1, 2], ["DAO", "individual"])
+        axes[8].set_ylim(0.7, 2.3)
+        verdicts = [f"{k}: {v}".replace("$", "\\$")
+                    for k, v in protocol_verdicts(frame).items()]
+        axes[8].text(0.02, 0.5, "\n".join(verdicts), transform=axes[8].transAxes,
+                     fontsize="small", va="center")
+    else:
+        for ax in axes[6:]:
+            ax.set_visible(False)
     first = table.iloc[0]
     fig.suptitle(f"ConstitutionDAO: {int(first['n_members']):,} contributors "
                  f"(\\${first['dao_value'] / 1e6:.1f}M pledged) against one bidder at "

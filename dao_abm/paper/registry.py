@@ -73,8 +73,12 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                "appendix_a"),
     Experiment("unit-demand", "Section 4.2: unit-demand members, truthful means factor n",
                "unit_demand"),
-    Experiment("constitution", "ConstitutionDAO: the crowdfund against Mechanism 1",
+    Experiment("constitution", "ConstitutionDAO: the crowdfund against Mechanism 1, and the "
+               "crowdfund's learning by revision protocol",
                "constitution", plot_fn="constitution_plot.plot"),
+    Experiment("emergence", "What emerges under Mechanism 1 (the demo): tie policies x "
+               "protocols x seeds, fixed and redrawn values",
+               "emergence"),
     Experiment("bne-first-price",
                "Bayes–Nash equilibrium of first price (n = 2, 3, 5, 10) learned by SODA",
                "equilibria", run_fn="run_first_price"),
@@ -89,6 +93,9 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("banchio-skrzypacz",
                "Banchio & Skrzypacz (2022): Q-learners collude under first price, not second",
                "banchio_skrzypacz"),
+    Experiment("dao-collusion",
+               "Q-learning members in two DAOs: Mechanism 1 against crowdfund and free-rider",
+               "dao_collusion"),
 )}
 
 

@@ -1,9 +1,11 @@
 """EXP3: exponential weights for the adversarial bandit, from realized payoffs only.
 
-Each (member, item) plays option k with probability P_k ∝ exp(η · S_k) and, after playing
-A with reward x in [0, 1], updates every estimate S_k += 1 - 1{k = A} (1 - x) / P_A (the
-loss-based importance-weighted estimator of Lattimore & Szepesvári 2020, "Bandit
-Algorithms", Algorithm 9; Auer, Cesa-Bianchi, Freund & Schapire 2002). The reward is the
+Each (member, item) plays option k with probability P_k = (1 - γ) · softmax(η · S)_k + γ / K
+and, after playing A with reward x in [0, 1], updates every estimate S_k += 1 - 1{k = A}
+(1 - x) / P_A (the loss-based importance-weighted estimator of Lattimore & Szepesvári 2020,
+"Bandit Algorithms", Algorithm 9; the uniform mixture γ of Auer, Cesa-Bianchi, Freund &
+Schapire 2002, which keeps every P_k >= γ / K, so the weights stay finite even when a
+member did not draw its option, as under the inertia protocol). The reward is the
 member's realized utility this round in units of its value, clipped to [0, 1]. The first
 round's strategies are taken as drawn uniformly. Feedback: ``bandit`` only.
 """
@@ -30,6 +32,8 @@ class Exp3(GridRule):
     class Params:
         eta: float = param(0.05, "exp3: learning rate η (about sqrt(ln K / (T K)) for T "
                                  "rounds and K options)", gt=0.0)
+        exploration: float = param(0.05, "exp3: γ, the probability of a uniformly random "
+                                         "option", gt=0.0, max=1.0)
 
     def reset(self, n_members: int, n_items: int, *, grid=None,
               rng: np.random.Generator) -> None:
@@ -52,4 +56,6 @@ class Exp3(GridRule):
 
     def probabilities(self) -> np.ndarray:
         """``(n, m, K)`` the mixed strategy played next."""
-        return softmax(self.params.eta * self.estimate)
+        gamma = self.params.exploration
+        k = self.estimate.shape[-1]
+        return (1.0 - gamma) * softmax(self.params.eta * self.estimate) + gamma / k
