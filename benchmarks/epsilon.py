@@ -25,8 +25,8 @@ from pathlib import Path
 
 from engine import best_ms
 
+from dao_abm.deviations.payoffs import bid_payoffs
 from dao_abm.learning import best_response
-from dao_abm.learning.payoffs import bid_payoffs
 from dao_abm.model.model import DaoAuctionModel
 from dao_abm.scenario import load_scenario
 
