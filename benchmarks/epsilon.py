@@ -1,7 +1,7 @@
 """Epsilon's cost per epsilon round, and what it finds, on three shipped scenarios.
 
 For ``models/default.toml`` (dao-vickrey, 600 members), ``models/split_the_bill.toml``
-(free-rider, 300 members) and ``models/constitution_dao.toml`` (17,438 members,
+(split-the-bill, 300 members) and ``models/constitution_dao.toml`` (17,438 members,
 crowdfund), the model is stepped ``ROUNDS`` rounds from its seed, then at that profile
 (values fixed, the current bids) two measurements of every member's gain are timed, best
 of ``REPEATS``:

@@ -67,11 +67,11 @@ def test_appendix_a_vcg_with_equal_split_is_not_truthful():
 def test_free_rider_violations():
     """Pooled bids, bill split over everyone: member 1 of [7, 0.5] vs [8] bids 7.5 so that
     its group wins at 8 and pays 8 / 2 = 4 < 7: a gain of exactly 3."""
-    report = audit(preset("free-rider"), [make_instance([[7, 0.5], [8]])])
+    report = audit(preset("split-the-bill"), [make_instance([[7, 0.5], [8]])])
     assert report.max_gain == 3.0
     assert (report.witness.group, report.witness.member) == (0, 0)
     assert 7.5 < report.witness.bid < 7.5 + 1e-6
-    random_report = audit(preset("free-rider"), random(60))
+    random_report = audit(preset("split-the-bill"), random(60))
     assert random_report.violations > 0 and random_report.max_gain > 1
     assert random_report.ir_violations > 0  # low-value members pay p / n_j
 
@@ -87,10 +87,10 @@ def test_crowdfund_violations():
 
 
 def test_gains_that_need_a_tie_are_counted_apart():
-    """free-rider on [3, 1] vs [4]: the sums tie at 4 and G1 wins by the tie rule, so
+    """split-the-bill on [3, 1] vs [4]: the sums tie at 4 and G1 wins by the tie rule, so
     member 2 pays 2 > 1 and gains 1 by bidding less. Broken the other way, the tie leaves
     it at 0 and the misreport gains nothing: a tie violation, not a violation."""
-    report = audit(preset("free-rider"), [make_instance([[3, 1], [4]])])
+    report = audit(preset("split-the-bill"), [make_instance([[3, 1], [4]])])
     assert (report.violations, report.tie_violations) == (0, 1)
     assert report.witness is None
     assert report.ir_violations == 1
@@ -107,9 +107,9 @@ def test_budget_residual_is_reported():
 
 
 def test_ir_witness_is_the_worst_off_member():
-    """free-rider on [7, 0.5] vs [6]: G1 wins at 6 and each member pays 3, so member 2 has
+    """split-the-bill on [7, 0.5] vs [6]: G1 wins at 6 and each member pays 3, so member 2 has
     0.5 − 3 = −2.5; in the second instance nobody is below 0."""
-    report = audit(preset("free-rider"), [make_instance([[2], [1]]),
+    report = audit(preset("split-the-bill"), [make_instance([[2], [1]]),
                                           make_instance([[7, 0.5], [6]])])
     assert report.ir_violations == 1
     w = report.ir_witness
@@ -163,10 +163,10 @@ def test_candidates_are_batched_not_run_one_by_one(monkeypatch):
     assert counting.calls[1][0] > 50 * inst.groups.n_members
     assert len(counting.calls) <= 4
     monkeypatch.setattr(search, "MAX_CELLS", 1)  # now one batch per member, never smaller
-    counting = CountingMechanism(preset("free-rider"))
+    counting = CountingMechanism(preset("split-the-bill"))
     small = audit(counting, [inst])
     assert len(counting.calls) <= 2 + 2 * inst.groups.n_members
-    assert small == audit(preset("free-rider"), [inst])
+    assert small == audit(preset("split-the-bill"), [inst])
 
 
 def test_report_to_dict():

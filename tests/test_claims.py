@@ -99,7 +99,7 @@ def test_redrawn_values_truthful_shading_emerges_under_keep_only() -> None:
         assert frame["truthful_share"].iloc[-1] < 0.15
 
 
-# --- Sum + Vickrey + equal split among all (models/split_the_bill.toml, preset free-rider) ---
+# --- Sum + Vickrey + equal split among all (models/split_the_bill.toml, preset split-the-bill) ---
 
 SPLIT = ("population.n_members=300", "rounds=60")
 

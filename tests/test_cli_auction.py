@@ -56,7 +56,7 @@ def test_parts_override_the_preset(capsys, tmp_path):
                              "--upper", "first-price")
     assert result["member_payments"] == [[4.0, 4.0, 0.0], [0.0]]
     (result,) = auction_json(capsys, tmp_path, {"groups": [[5, 4, 1], [7]]},
-                             "-m", "free-rider")
+                             "-m", "split-the-bill")
     assert result["group_bids"] == [10.0, 7.0]
     assert result["member_payments"] == [[7 / 3] * 3, [0.0]]
 
@@ -134,7 +134,7 @@ def test_table_shows_the_numbers(capsys, tmp_path):
 def test_demo_runs_the_paper_instances(capsys):
     code, out, err = cli(capsys, "demo")
     assert (code, err) == (0, "")
-    assert out.count("Appendix A") == 2 and "free-rider" in out
+    assert out.count("Appendix A") == 2 and "split-the-bill" in out
     assert "welfare 1, OPT 2.27833, OPT/welfare 2.27833, revenue 0.999" in out
 
 

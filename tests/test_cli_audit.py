@@ -41,10 +41,10 @@ def test_mechanism_1_passes_on_random_instances(capsys):
 
 
 def test_same_seed_same_report(capsys):
-    args = ("--instances", 20, "--seed", 9, "-m", "free-rider")
+    args = ("--instances", 20, "--seed", 9, "-m", "split-the-bill")
     assert audit_json(capsys, *args) == audit_json(capsys, *args)
     assert audit_json(capsys, *args) != audit_json(capsys, "--instances", 20, "--seed", 10,
-                                                   "-m", "free-rider")
+                                                   "-m", "split-the-bill")
 
 
 def test_multi_item_random_instances(capsys):
@@ -68,7 +68,7 @@ def test_appendix_a_violation_from_the_paper_file(capsys):
 
 
 def test_violations_exit_0_and_read_well(capsys):
-    code, out, err = cli(capsys, "audit", "--instances", 30, "-m", "free-rider")
+    code, out, err = cli(capsys, "audit", "--instances", 30, "-m", "split-the-bill")
     assert (code, err) == (0, "")
     assert "truthfulness: VIOLATED by" in out
     assert "individual rationality:" in out and "below 0" in out
@@ -94,7 +94,7 @@ def test_violations_exit_0_and_read_well(capsys):
     (["--instances", 2, "--out", "x.json"], "--out and --readme go with --matrix"),
     (["--matrix", PAPER], "drop FILE, --valuation and --items"),
     (["--matrix", "--valuation", "additive"], "drop FILE, --valuation and --items"),
-    (["--matrix", "-m", "free-rider"], "--matrix audits every preset"),
+    (["--matrix", "-m", "split-the-bill"], "--matrix audits every preset"),
     (["--matrix", "--upper", "vcg"], "--matrix audits every preset"),
     (["--matrix", "--instances", 0], "Invalid value for '--instances'"),
     (["--matrix", "--readme", ROOT / "no-such.md"], "--readme " + str(ROOT / "no-such.md")),

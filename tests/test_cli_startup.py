@@ -93,7 +93,7 @@ sys.exit(main(json.loads(sys.argv[2])))
     ["run", "default", "--rounds", "2", "--set", "population.n_members=40", "-q",
      "--out", "run"],
     ["sweep", "default", "--rounds", "2", "--set", "population.n_members=40", "-q",
-     "--grid", "mechanism.preset=dao-vickrey,free-rider", "--workers", "2", "--out", "sweep"],
+     "--grid", "mechanism.preset=dao-vickrey,split-the-bill", "--workers", "2", "--out", "sweep"],
 ], ids=lambda argv: argv[0])
 def test_the_core_runs_without_the_extras(argv, tmp_path):
     blocked = [name for modules in EXTRAS.values() for name in modules]

@@ -65,7 +65,7 @@ def test_summary_table_counts_converged_runs():
 
 
 def test_unknown_mechanism_lists_the_presets():
-    assert parse_mechanisms("dao-vickrey, free-rider") == ["dao-vickrey", "free-rider"]
+    assert parse_mechanisms("dao-vickrey, split-the-bill") == ["dao-vickrey", "split-the-bill"]
     with pytest.raises(DaoAbmError, match="choose from: " + ", ".join(PRESETS)):
         parse_mechanisms("dao-vickrey,vickrey")
     with pytest.raises(DaoAbmError, match="given twice"):
@@ -75,7 +75,7 @@ def test_unknown_mechanism_lists_the_presets():
 @pytest.fixture(scope="module")
 def comparison():
     base = load_scenario(DEFAULT, [*SMALL, "mechanism.upper=first-price"])
-    return run_compare(base, ["dao-vickrey", "free-rider"], 3)
+    return run_compare(base, ["dao-vickrey", "split-the-bill"], 3)
 
 
 def test_common_random_numbers(comparison):
@@ -83,15 +83,15 @@ def test_common_random_numbers(comparison):
     first = comparison.metrics[comparison.metrics["round"] == 1]
     opt = first.pivot(index="seed", columns="mechanism", values="optimal_welfare")
     assert list(opt.index) == [7, 8, 9]
-    assert (opt["dao-vickrey"] == opt["free-rider"]).all()
+    assert (opt["dao-vickrey"] == opt["split-the-bill"]).all()
     assert opt["dao-vickrey"].nunique() == 3  # and different seeds draw different ones
     daos = first.pivot(index="seed", columns="mechanism", values="n_daos")
-    assert (daos["dao-vickrey"] == daos["free-rider"]).all()
+    assert (daos["dao-vickrey"] == daos["split-the-bill"]).all()
 
 
 def test_mechanisms_are_the_presets_as_named(comparison):
     assert comparison.scenario.mechanism.upper == ""  # the scenario's override is dropped
-    assert list(comparison.table["mechanism"]) == ["dao-vickrey", "free-rider"]
+    assert list(comparison.table["mechanism"]) == ["dao-vickrey", "split-the-bill"]
     assert list(comparison.metrics.columns[:3]) == ["mechanism", "seed", "round"]
     assert len(comparison.metrics) == 2 * 3 * 6 and len(comparison.runs) == 2 * 3
 
@@ -125,7 +125,7 @@ def test_cli_writes_the_comparison_folder(tmp_path, capsys):
 
 
 def test_cli_one_seed_says_there_is_no_interval(tmp_path, capsys):
-    code, out, _ = cli(capsys, "compare", DEFAULT, "-m", "dao-vickrey,free-rider", "--seeds",
+    code, out, _ = cli(capsys, "compare", DEFAULT, "-m", "dao-vickrey,split-the-bill", "--seeds",
                        1, "--out", tmp_path / "one", "-q", "--set", "output.figures=false",
                        *small_args())
     assert code == 0 and "1 seed: no confidence intervals" in out

@@ -71,10 +71,10 @@ def test_crowdfund_shades_more_in_larger_daos():
 
 
 def test_free_rider_members_bid_nothing_or_everything():
-    """free-rider (sum, second price, equal split of the bill among all members), DAOs of
+    """split-the-bill (sum, second price, equal split of the bill among all members), DAOs of
     3: a member's payment does not depend on its bid, so low values bid ~0 and high values
     bid the cap."""
-    market = DaoMarket((3, 3), "free-rider", **SMALL)
+    market = DaoMarket((3, 3), "split-the-bill", **SMALL)
     state = last(learn_daos(market, rng=np.random.default_rng(0), iterations=80, tol=1e-5,
                             start=0.5 * market.values))
     beta = state.beta[0]

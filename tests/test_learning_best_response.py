@@ -107,13 +107,13 @@ def test_shading_takes_fresh_samples_each_round():
 
 
 def test_equal_split_shading_is_free_not_profitable():
-    """free-rider (sum / second price / equal split among all): the price share does not
+    """split-the-bill (sum / second price / equal split among all): the price share does not
     depend on one's own bid, so the least bid that keeps the group winning is a best
     response, far below value; a member whose share exceeds its value strictly gains by
     bidding 0 when that makes the group lose."""
     rng = np.random.default_rng(0)
     values = np.array([6.0, 3.0, 2.0, 1.0, 9.0])  # G0 = first four, G1 = [9]
-    market = Market("free-rider", Groups.from_sizes([4, 1]))
+    market = Market("split-the-bill", Groups.from_sizes([4, 1]))
     lowest = best_response(market, values, values, revising=everyone(5), tie_policy="lowest",
                            grid=np.arange(201) / 100, rng=rng)
     assert (lowest.strategies[:4] < values[:4]).all()

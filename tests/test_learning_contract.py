@@ -31,7 +31,8 @@ def setups():
     rng = np.random.default_rng(0)
     groups = Groups.from_sizes([3, 2, 1])
     yield "single", Market("dao-vickrey", groups), rng.random(6), rng.random(6)
-    yield "additive", Market("free-rider", groups, "additive"), rng.random((6, 2)), np.ones((6, 2))
+    yield "additive", Market("split-the-bill", groups, "additive"), rng.random((6, 2)), \
+        np.ones((6, 2))
     yield "unit-demand", Market("grand-bundle", groups, "unit-demand"), rng.random((6, 2)), \
         rng.random((6, 2))
     yield "shading", Market(FIRST_PRICE, Groups.from_sizes([1, 1, 1])), \
@@ -221,7 +222,7 @@ def test_a_rule_registered_outside_the_package_runs_from_a_scenario():
                 "greedy: chance of a uniformly random option") in describe_keys()
         data = {"rounds": 6, "population": {"n_members": 24},
                 "graph": {"kind": "none"}, "daos": {"method": "sizes", "sizes": [6] * 4},
-                "mechanism": {"preset": "free-rider"},
+                "mechanism": {"preset": "split-the-bill"},
                 "learning": {"rule": "greedy", "protocol": "simultaneous",
                              "params": {"noise": 0.0}}}
         scenario = scenario_from_dict(data)

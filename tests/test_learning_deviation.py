@@ -67,7 +67,7 @@ def test_matches_brute_force(mechanism, inst, seed):
     assert_allclose(got, brute_force(market, values, inst.bids, cand), rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("preset", ["dao-vickrey", "free-rider", "crowdfund", "grand-bundle"])
+@pytest.mark.parametrize("preset", ["dao-vickrey", "split-the-bill", "crowdfund", "grand-bundle"])
 @pytest.mark.parametrize("valuation", ["single", "additive", "unit-demand"])
 def test_batch_axes_and_per_profile_candidates(preset, valuation):
     rng = np.random.default_rng(7)

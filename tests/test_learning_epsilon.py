@@ -57,7 +57,7 @@ def test_free_rider_deviation_above_grid_max():
     DAO of 10 over the competitor's 5 by bidding 5 - 9 · 0.25 = 2.75 > 1.5 · value, then
     pays 0.5: a gain of 0.5 above the value grid's reach."""
     labels = np.array([0] * 10 + [1])
-    market = Market("free-rider", Groups.from_labels(labels))
+    market = Market("split-the-bill", Groups.from_labels(labels))
     values = np.array([1.0] + [0.25] * 9 + [6.0])
     bids = np.array([0.0] + [0.25] * 9 + [5.0])
     assert grid_gain(market, values, bids)[0] == 0.0
@@ -68,7 +68,7 @@ def test_zero_value_member_gets_positive_candidates():
     """A member valuing an item at 0 still has bids above 0 among its candidates: the
     absolute range reaches 1.5 times the largest value, and the breakpoints the bid that
     ties the competitor (before, multiples of 0 were all 0)."""
-    market = Market("free-rider", Groups.from_labels(np.array([0, 0, 1])))
+    market = Market("split-the-bill", Groups.from_labels(np.array([0, 0, 1])))
     values = np.array([[0.0], [1.0], [4.0]])
     bids = np.array([[0.0], [1.0], [3.0]])
     cand = member_candidates(market, values, bids, GRID, 1.5)
@@ -153,7 +153,7 @@ def test_kinds():
     groups = Groups.from_sizes([2, 1])
     first = Market(TwoLevelMechanism("wtp", "first-price", "max-equal-split"), groups)
     assert epsilon_kind(Market("dao-vickrey", groups), 1) == "exact"
-    assert epsilon_kind(Market("free-rider", groups, "additive"), 3) == "exact"
+    assert epsilon_kind(Market("split-the-bill", groups, "additive"), 3) == "exact"
     assert epsilon_kind(Market("crowdfund", groups, "unit-demand"), 3) == "exact"
     assert epsilon_kind(Market("vcg-equal-split", groups, "unit-demand"), 2) == (
         "lower-bound: grid of 56 candidates per item one item at a time, and joint over 2 "
@@ -203,7 +203,7 @@ def test_exact_epsilon_equals_brute_force(inst, data):
     values = data.draw(st.lists(st.integers(0, 80), min_size=inst.groups.n_members,
                                 max_size=inst.groups.n_members)).copy()
     values = np.array(values, dtype=np.float64) / 4
-    for name in ("dao-vickrey", "free-rider", "crowdfund"):
+    for name in ("dao-vickrey", "split-the-bill", "crowdfund"):
         market = Market(name, inst.groups)
         eps = fixed_value_epsilon(market, values, inst.bids, grid=GRID)
         assert eps.kind == "exact"

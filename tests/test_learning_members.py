@@ -90,7 +90,7 @@ def test_deviation_rows_with_batch_axes_and_per_profile_candidates(preset, inst,
 
 
 @pytest.mark.parametrize(("preset", "valuation"), [
-    ("dao-vickrey", "single"), ("crowdfund", "single"), ("free-rider", "additive"),
+    ("dao-vickrey", "single"), ("crowdfund", "single"), ("split-the-bill", "additive"),
     (TwoLevelMechanism("max", "first-price", "proportional"), "single"),
     ("grand-bundle", "unit-demand"), ("vcg-equal-split", "unit-demand"),
 ])

@@ -53,7 +53,7 @@ SINGLE_CASES = {
     # Pro rata 5.5 · b / 8: 2.75, 2.0625, 0.6875.
     ("wtp", "second-price", "proportional"): (
         WTP, 0, 5.5, [T, T, T, F, F, F], [2.75, 2.0625, 0.6875, 0, 0, 0]),
-    # free-rider: G0 pays G1's pledge 7, split over its three members.
+    # split-the-bill: G0 pays G1's pledge 7, split over its three members.
     ("sum", "second-price", "equal-split-all"): (
         SUM, 0, 7, [T, T, T, F, F, F], [7 / 3] * 3 + [0, 0, 0]),
     # crowdfund: G0 pays its pledge 8, each member exactly its bid.
@@ -251,3 +251,9 @@ def test_vcg_price_rounding_never_exceeds_the_bid():
     assert outcome.price[0] <= b
     assert_array_equal(outcome.access, [[T, F, F], [F, F, T]])
     assert outcome.budget_residual == 0
+
+
+def test_the_old_preset_name_free_rider_still_names_split_the_bill():
+    from dao_abm.mechanisms import preset
+
+    assert preset("free-rider") == preset("split-the-bill")

@@ -101,16 +101,16 @@ def test_losers_count_as_outcome_truthful_but_not_as_pivotal() -> None:
 
 
 def test_ir_failures_count_truthful_bids_that_lose_money() -> None:
-    """free-rider (sum, second price, equal split among all): DAO {0, 1} with values
+    """split-the-bill (sum, second price, equal split among all): DAO {0, 1} with values
     (10, 1) bids 11 > 6 and wins at 6; each member pays 3, so member 1 loses 2 bidding
     truthfully: one IR failure, one negative realized utility. Mechanism 1 on the same
     values: WTP_0 = max(10, 2) = 10 wins at 6, only member 0 pays: no failure."""
-    out = _own_bid("free-rider", [2, 1], [10, 1, 6], [10, 1, 6])
+    out = _own_bid("split-the-bill", [2, 1], [10, 1, 6], [10, 1, 6])
     assert out["ir_failures"] == 1
     assert _own_bid("dao-vickrey", [2, 1], [10, 1, 6], [10, 1, 6])["ir_failures"] == 0
     groups = Groups.from_sizes([2, 1])
     bids = np.array([10.0, 1, 6])
-    outcome = preset("free-rider").run(bids, groups)
+    outcome = preset("split-the-bill").run(bids, groups)
     row = m.auction_metrics(member_values(bids, outcome), outcome, 11.0, groups)
     assert row["negative_utility_members"] == 1
 

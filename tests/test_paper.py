@@ -276,13 +276,13 @@ def test_daos_of_one_are_banchio_skrzypacz(mechanism, price) -> None:
 
 def test_dao_collusion_quick(frames) -> None:
     """Quick size (16 sessions, 4·10⁵ periods, k = 1, 2): with DAOs of one, Mechanism 1
-    and free-rider reach the top bid like second price and the crowdfund colludes like
+    and split-the-bill reach the top bid like second price and the crowdfund colludes like
     first price; with DAOs of two the crowdfund still yields the least revenue."""
     table = dao_collusion.key_numbers(frames["dao-collusion"]).set_index(["mechanism", "k"])
     revenue = table["final_revenue"]
-    assert revenue["dao-vickrey", 1] > 0.85 and revenue["free-rider", 1] > 0.85
+    assert revenue["dao-vickrey", 1] > 0.85 and revenue["split-the-bill", 1] > 0.85
     assert revenue["crowdfund", 1] < 0.4
-    assert revenue["crowdfund", 2] < min(revenue["dao-vickrey", 2], revenue["free-rider", 2])
+    assert revenue["crowdfund", 2] < min(revenue["dao-vickrey", 2], revenue["split-the-bill", 2])
 
 
 @pytest.mark.parametrize("name", ["bne-first-price", "bne-reserve", "bne-all-pay"])

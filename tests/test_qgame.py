@@ -53,7 +53,7 @@ def test_compiled_kernel_equals_the_reference(price, values, groups, q_init, mec
     assert a.changes.sum() > 100 and (a.revenue > 0).all()
 
 
-@pytest.mark.parametrize("name", ["dao-vickrey", "free-rider", "crowdfund"])
+@pytest.mark.parametrize("name", ["dao-vickrey", "split-the-bill", "crowdfund"])
 def test_a_period_settles_as_the_engine_does(name) -> None:
     """Price and rewards of a period equal the engine's (``mechanism.run``) on random
     profiles with ties, where the tie goes as the engine's does (to the lowest index).

@@ -49,8 +49,8 @@ def make_model(scenario, **controls):
 # --- the model the page builds from its controls -------------------------------------------
 
 def test_controls_rebuild_the_scenario(small):
-    spec = viz_scenario(small, preset="free-rider", rule="logit", n_members=80, seed=3)
-    assert (spec.mechanism.preset, spec.learning.rule, spec.seed) == ("free-rider", "logit", 3)
+    spec = viz_scenario(small, preset="split-the-bill", rule="logit", n_members=80, seed=3)
+    assert (spec.mechanism.preset, spec.learning.rule, spec.seed) == ("split-the-bill", "logit", 3)
     assert spec.population.n_members == 80
     assert spec.graph == small.graph and spec.daos == small.daos
 
@@ -84,7 +84,7 @@ def test_bad_seed_text(text):
 def test_model_params_offer_the_four_controls(small):
     params = model_params(small)
     assert params["scenario"] is small
-    assert params["preset"]["type"] == "Select" and "free-rider" in params["preset"]["values"]
+    assert params["preset"]["type"] == "Select" and "split-the-bill" in params["preset"]["values"]
     assert params["rule"]["values"] == RULES() == LEARNING_RULES.names()
     assert params["n_members"]["type"] == "SliderInt" and params["n_members"]["value"] == 60
     assert params["seed"] == {"type": "InputText", "label": "Seed", "value": "7"}
@@ -262,18 +262,18 @@ def test_page_steps_and_resets_with_new_controls(small):
     assert all(json.loads(w.update)["end"] == 1 for w in charts.values())
     assert "round 1" in json.loads(charts["bids"].option)["title"]["text"]
 
-    rc.find(v.Select, label="Mechanism preset").widget.v_model = "free-rider"
+    rc.find(v.Select, label="Mechanism preset").widget.v_model = "split-the-bill"
     seed = rc.find(v.TextField, label="Seed").widget
     seed.v_model = "11"
     seed.fire_event("focusout")  # solara.InputText commits on focus out or Enter
     rc.find(v.Btn, children=["Reset"]).widget.click()
     rc.find(v.Html, children=["Step: 0"]).assert_single()
     summary = rc.find(ipywidgets.Widget, attributes={"class": "dao-summary"}).widget
-    assert "<b>free-rider</b>" in summary.unsafe_innerHTML
+    assert "<b>split-the-bill</b>" in summary.unsafe_innerHTML
     assert "seed 11" in summary.unsafe_innerHTML
     command = rc.find(ipywidgets.Widget, attributes={"class": "dao-command"}).widget
     assert "--set seed=11" in command.unsafe_innerHTML
-    assert "--set mechanism.preset=free-rider" in command.unsafe_innerHTML
+    assert "--set mechanism.preset=split-the-bill" in command.unsafe_innerHTML
     rc.close()
 
 

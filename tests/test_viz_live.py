@@ -217,7 +217,7 @@ def test_members_view_data(small):
 def test_command_line_reproduces_the_page(small, tmp_path):
     from dao_abm.viz.app import Source, command_lines
 
-    model = viz_model(small, preset="free-rider", seed="11", overrides="learning.rule=logit")
+    model = viz_model(small, preset="split-the-bill", seed="11", overrides="learning.rule=logit")
     model.step()
     path = str(MODELS / "default.toml")
     viz, run = command_lines(Source(path, tuple(SMALL), None), model)
@@ -249,7 +249,7 @@ def test_command_line_names_a_bundled_scenario_by_name(small, tmp_path, monkeypa
     from dao_abm.viz.app import Source, command_lines
 
     monkeypatch.chdir(tmp_path)  # elsewhere: the bundled file's path would mean nothing here
-    model = viz_model(small, preset="free-rider", seed="11", overrides="learning.rule=logit")
+    model = viz_model(small, preset="split-the-bill", seed="11", overrides="learning.rule=logit")
     viz, run = command_lines(Source(str(bundled_folder() / "default.toml"), tuple(SMALL), None),
                              model)
     args = shlex.split(run)

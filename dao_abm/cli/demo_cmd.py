@@ -1,7 +1,7 @@
 """``dao-abm demo``: the paper's worked instances under two mechanisms.
 
 ``demo()`` runs every instance of ``models/paper_instances.jsonl`` (bundled with the package)
-through ``dao-vickrey`` and ``free-rider`` and prints the auction tables. JSON has no
+through ``dao-vickrey`` and ``split-the-bill`` and prints the auction tables. JSON has no
 comments, so the file's lines are documented here, in order:
 
 1. Mechanism 1 by hand: groups (5, 4, 1) and (7). WTP = (8, 7); G1 wins at 7, its two top
@@ -35,12 +35,12 @@ LABELS = (
     "Appendix A (ε = 0.01)",
     "Lemma 4.8 (n = 4, ε = 0.01)",
 )
-MECHANISMS = ("dao-vickrey", "free-rider")
+MECHANISMS = ("dao-vickrey", "split-the-bill")
 
 
 @app.command("demo")
 def demo() -> None:
-    """Run the paper's worked instances under dao-vickrey and free-rider."""
+    """Run the paper's worked instances under dao-vickrey and split-the-bill."""
     instances = load_instances(PAPER_INSTANCES)
     for name in MECHANISMS:
         mech = preset(name)

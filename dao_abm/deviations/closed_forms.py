@@ -5,7 +5,7 @@ the lot, and what does it pay? The other groups' bids are summarised by ``p`` (h
 group bid) and ``tie_win`` (see ``mechanisms.ties.competition``); a lot goes to the group bidding
 above ``p``, or exactly ``p`` when it wins ties.
 
-- ``sum_outcome``: the ``sum`` aggregation (``free-rider``, ``crowdfund`` presets), where
+- ``sum_outcome``: the ``sum`` aggregation (``split-the-bill``, ``crowdfund`` presets), where
   the group bid is (others' sum) + x. A ConstitutionDAO-sized group (17,437 members) costs
   the same per candidate as a group of one. The deviated group bid is (sum of the members
   before i) + x + (sum of those after i); the engine adds the last part one bid at a time,

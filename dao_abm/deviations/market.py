@@ -6,7 +6,7 @@
   single/additive values, grand bundle) and max-equal-split — Mechanism 1 / 2 of the paper.
   Every member's critical bid is computed in closed form (``critical.py``).
 - ``"sum"``: the ``sum`` aggregation with equal-split-all or proportional cost sharing (the
-  ``free-rider`` and ``crowdfund`` presets): O(1) per candidate (``closed_forms.py``).
+  ``split-the-bill`` and ``crowdfund`` presets): O(1) per candidate (``closed_forms.py``).
 - ``"sub-market"``: anything else, and every mechanism with a reserve price — exact engine
   runs on small sub-markets, one per (member, candidate), batched by group size
   (``submarket.py``).

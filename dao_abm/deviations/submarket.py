@@ -86,7 +86,8 @@ def _check_cost(market: Market, cost: int) -> None:
         raise ValueError(
             f"deviations under {market.mechanism.name} need sub-markets of {cost:,} member "
             f"bids (K·Σ n_j², limit {SUBMARKET_LIMIT:,}); use fewer candidates or samples, "
-            "smaller DAOs, or a mechanism with a closed form (dao-vickrey, free-rider, crowdfund)"
+            "smaller DAOs, or a mechanism with a closed form "
+            "(dao-vickrey, split-the-bill, crowdfund)"
         )
 
 

@@ -15,7 +15,7 @@ knot over the bid grid with steps scaled by the knot's best utility, each DAO's 
 read off as the monotone function with the learned bid distribution, β = G⁻¹∘F.
 
 Mechanism 1 (``dao-vickrey``) is truthful (Theorem 3.1), so every DAO size should learn the
-identity; ``crowdfund`` and ``free-rider`` are not, and what they learn is the point.
+identity; ``crowdfund`` and ``split-the-bill`` are not, and what they learn is the point.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ class Comparison:
 
 
 def parse_mechanisms(text: str) -> list[str]:
-    """``"dao-vickrey,free-rider"`` -> the preset names (DaoAbmError listing the valid ones)."""
+    """``"dao-vickrey,split-the-bill"`` -> the preset names (DaoAbmError listing the valid ones)."""
     names = [name.strip() for name in text.split(",")]
     valid = ", ".join(PRESETS)
     for name in names:

@@ -16,7 +16,7 @@ pure ``run(*, seed, quick) -> DataFrame``, a ``plot(frame) -> Figure`` and a
 - ``equilibria``: Bayes–Nash equilibria of first price (with and without a reserve) and
   all-pay learned by SODA against the closed forms (the field's benchmarks);
 - ``dao_private_values``: members of DAOs under private values, the bid functions they learn
-  by DAO size under Mechanism 1, crowdfund and free-rider.
+  by DAO size under Mechanism 1, crowdfund and split-the-bill.
 """
 
 from dao_abm.paper.registry import EXPERIMENTS, Experiment, select

@@ -8,7 +8,7 @@ reward). Ties between DAOs: a fair coin. Three two-level mechanisms:
 
 - ``dao-vickrey`` (Mechanism 1: WTP, second price, max-equal-split): truthful for members;
 - ``crowdfund`` (pledges summed, pay your bid, shares pro rata): B&S's first price for groups;
-- ``free-rider`` (pledges summed, second price, equal split among all members).
+- ``split-the-bill`` (pledges summed, second price, equal split among all members).
 
 With k = 1 dao-vickrey is B&S's second price and crowdfund their first price. The question
 (issue #8, §3): does the truthful mechanism resist collusion the way second price does, and
@@ -32,11 +32,11 @@ from dao_abm.mechanisms import preset
 from dao_abm.paper.banchio_skrzypacz import GRID, RECORDS
 from dao_abm.paper.common import new_figure
 
-MECHANISMS = ("dao-vickrey", "crowdfund", "free-rider")
+MECHANISMS = ("dao-vickrey", "crowdfund", "split-the-bill")
 SIZES = (1, 2, 3, 5)
 FULL = (200, 1_000_000)  # sessions, periods
 QUICK = ((1, 2), 16, 400_000)  # sizes, sessions, periods
-COLORS = {"dao-vickrey": "tab:blue", "crowdfund": "tab:red", "free-rider": "tab:green"}
+COLORS = {"dao-vickrey": "tab:blue", "crowdfund": "tab:red", "split-the-bill": "tab:green"}
 
 
 def game(mechanism: str, k: int) -> QGame:

@@ -9,7 +9,7 @@ common sample of 512 value profiles), starting near bid = v/2, under three mecha
   identity; the trace records the distance to it per step and when it falls below 0.02;
 - ``crowdfund`` (pledges summed, pay-your-bid, shares pro rata): a member pays its own
   pledge, so it shades, the more the larger its DAO (others' pledges carry it);
-- ``free-rider`` (pledges summed, second price, the bill split evenly among all members):
+- ``split-the-bill`` (pledges summed, second price, the bill split evenly among all members):
   what a member pays does not depend on its bid, so members with values above about the
   per-member share bid the most they can and the rest bid nothing.
 
@@ -29,7 +29,7 @@ from dao_abm.equilibrium.daos import DaoMarket, learn_daos
 from dao_abm.mechanisms import Groups, optimal_welfare, preset, welfare
 from dao_abm.paper.common import new_figure
 
-MECHANISMS = ("dao-vickrey", "crowdfund", "free-rider")
+MECHANISMS = ("dao-vickrey", "crowdfund", "split-the-bill")
 SIZES = (1, 2, 4, 8)
 QUICK_SIZES = (1, 3)
 #: Draws on which the learned bid functions' relative utility loss is re-estimated.

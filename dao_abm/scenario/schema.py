@@ -98,7 +98,7 @@ class MechanismSpec:
     """The two-level mechanism: a preset, optionally with parts replaced by name."""
 
     preset: str = spec("dao-vickrey", "preset name (dao-vickrey, grand-bundle, "
-                                      "vcg-equal-split, free-rider, crowdfund)")
+                                      "vcg-equal-split, split-the-bill, crowdfund)")
     aggregation: str = spec("", "override the preset's aggregation (wtp, sum, max)")
     upper: str = spec("", "override the upper mechanism (second-price, first-price, vcg, "
                           "grand-bundle)")
