@@ -79,12 +79,11 @@ def _group_bid(bid, order, lo, hi, wtp, scratch):
 
 
 @numba.njit(cache=True)
-def _settle(bid, group_bids, order, starts, values, top, pick, first_price, sharing, scratch,
-            reward):
-    """Price of the period; ``reward`` filled for every member (see ``q_reference.settle``)."""
-    n_groups = group_bids.size
+def _winner_and_price(group_bids, top, pick, first_price):
+    """The ``pick``-th group (in index order) among those bidding ``top`` wins; it pays
+    ``top`` (first price) or the highest other group bid (second price)."""
     winner, seen, second = -1, 0, -np.inf
-    for j in range(n_groups):
+    for j in range(group_bids.size):
         if winner < 0 and group_bids[j] == top:
             if seen == pick:
                 winner = j
@@ -92,7 +91,14 @@ def _settle(bid, group_bids, order, starts, values, top, pick, first_price, shar
             seen += 1
         if group_bids[j] > second:
             second = group_bids[j]
-    price = top if first_price else second
+    return winner, (top if first_price else second)
+
+
+@numba.njit(cache=True)
+def _settle(bid, group_bids, order, starts, values, top, pick, first_price, sharing, scratch,
+            reward):
+    """Price of the period; ``reward`` filled for every member (see ``q_reference.settle``)."""
+    winner, price = _winner_and_price(group_bids, top, pick, first_price)
     for m in range(reward.size):
         reward[m] = 0.0
     lo, hi = starts[winner], starts[winner + 1]
@@ -198,16 +204,7 @@ def _advance(q, greedy, runner_up, t0, periods, event_time, event_action, cursor
                 pick = np.int64(_tie_uniform(keys[s], t) * n_tied)
             moved = False
             if alone:  # everyone bids alone (B&S): the winner pays the price, exactly
-                winner, seen, second = -1, 0, -np.inf
-                for j in range(n_groups):
-                    if winner < 0 and group_bids[j] == top:
-                        if seen == pick:
-                            winner = j
-                            continue
-                        seen += 1
-                    if group_bids[j] > second:
-                        second = group_bids[j]
-                price = top if first_price else second
+                winner, price = _winner_and_price(group_bids, top, pick, first_price)
                 winner = order[winner]
                 for i in range(n):
                     r = values[i] - price if i == winner else 0.0
