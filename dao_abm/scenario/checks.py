@@ -9,7 +9,6 @@ import os
 import numpy as np
 
 from dao_abm.deviations import Grid
-from dao_abm.equilibrium.bid_functions import check_grid
 from dao_abm.errors import DaoAbmError
 from dao_abm.learning import LEARNING_RULES
 from dao_abm.mechanisms import TwoLevelMechanism, resolve
@@ -133,6 +132,7 @@ def _check_functions(s: Scenario) -> None:
     and a good knot grid (at least 2 finite numbers >= 0, strictly increasing)."""
     spec = s.learning
     if spec.knots:
+        from dao_abm.equilibrium.bid_functions import check_grid  # scipy: only when needed
         check_grid(spec.knots, "learning.knots")
     if spec.strategy != "function" or not s.values.redraw:
         return
