@@ -52,15 +52,43 @@ def market(mechanism="crowdfund", pledges=(1.0, 2.0, 3.0, 30.0), **kw):
 
 
 def test_crowdfund_sum_by_function_equals_the_members_sum():
-    """Σ_jk mass·β (per function) equals the sum of every member's interpolated bid."""
+    """Σ_jk mass·β (per function) equals the sum of every member's interpolated bid (a
+    Mechanism 1 sample keeps every member's x; 200 auctions: two chunks), and a crowdfund
+    sample drawn from the same seed keeps the representatives' columns of the same x."""
     pledges = np.array([20.0, 150.0, 3e3, 4e4, 9e5, 7.0])
-    m = PledgeMarket(pledges, np.array([0, 1, 2, 2, 2, 0]), "crowdfund", samples=64)
+    m = PledgeMarket(pledges, np.array([0, 1, 2, 2, 2, 0]), "dao-vickrey", samples=200)
     sample = m.sample(np.random.default_rng(3))
+    light = PledgeMarket(pledges, m.buckets, "crowdfund", samples=200, representatives=1)
+    few = light.sample(np.random.default_rng(3))
+    assert few.cols.tolist() == light.reps[0].tolist() == [0, 1, 3]
+    assert np.array_equal(few.x, sample.x[:, few.cols])
+    assert np.array_equal(few.mass, sample.mass)
     beta = np.random.default_rng(4).uniform(0, 2, size=(3, m.value_points))
     direct = m.member_bids(beta, sample).sum(axis=1)
     assert np.allclose(np.einsum("sjk,jk->s", sample.mass, beta), direct, rtol=1e-12)
     by_hand = pledges[4] * np.interp(sample.x[:, 4], m.values, beta[2])
     assert np.allclose(m.member_bids(beta, sample)[:, 4], by_hand, rtol=1e-12)
+
+
+def test_evaluate_truthful_bids_by_hand():
+    """Truthful crowdfund bids win iff Σ v >= R and charge Σ v; welfare is then Σ v, else R;
+    learned bids equal to the identity give the same numbers."""
+    m = market("crowdfund", rival=(30.0, 40.0))
+    numbers = m.evaluate(m.values[None], np.random.default_rng(5), 300)
+    rng = np.random.default_rng(5)
+    x, r = [], []
+    for size in (128, 128, 44):
+        x.append(rng.uniform(0, 2, size=(size, 4)))
+        r.append(rng.uniform(30, 40, size=size))
+    total, rival = np.concatenate(x) @ m.pledges, np.concatenate(r)
+    win = total >= rival
+    assert numbers["truthful"]["win"] == pytest.approx(win.mean(), abs=1e-12)
+    assert 0.2 < win.mean() < 0.9  # both outcomes occur
+    assert numbers["truthful"]["welfare"] == pytest.approx(np.where(win, total, rival).mean())
+    assert numbers["truthful"]["revenue"] == pytest.approx(np.where(win, total, rival).mean())
+    assert numbers["truthful"]["optimum"] == pytest.approx(np.maximum(total, rival).mean())
+    for key, value in numbers["truthful"].items():
+        assert numbers["learned"][key] == pytest.approx(value, rel=1e-12), key
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

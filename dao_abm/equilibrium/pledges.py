@@ -52,17 +52,29 @@ LOWEST_BID = 0.002
 
 @dataclass(frozen=True)
 class Sample:
-    """The common random numbers: ``x`` ``(S, n)`` normalized values, ``rival`` ``(S,)``,
-    and what interpolating bid functions at x needs, computed once: each x's value-knot
-    cell ``knot`` and position in it ``frac`` ``(S, n)``, and ``mass`` ``(S, J, K)``, the
-    types of bucket j's members weighted by their interpolation weight on knot k, so that
-    Σ_i b_i = Σ_jk mass·β (the crowdfund's sum costs per function, not per member)."""
+    """The common random numbers of S auctions.
 
-    x: np.ndarray
+    Attributes:
+        rival: ``(S,)`` the rival's value (its bid).
+        cols: the members whose values are kept (``x``, ``knot``, ``frac`` have one column
+            each): everyone for Mechanism 1, only the representatives for the crowdfund.
+        x: ``(S, len(cols))`` normalized values.
+        knot, frac: each x's value-knot cell and position in it (interpolation, done once).
+        mass: ``(S, J, K)`` bucket j's types weighted by their interpolation weight on knot
+            k, over all members, so Σ_i b_i = Σ_jk mass·β: the crowdfund's sum costs per
+            function, not per member.
+    """
+
     rival: np.ndarray
+    cols: np.ndarray
+    x: np.ndarray
     knot: np.ndarray
     frac: np.ndarray
     mass: np.ndarray
+
+
+#: Auctions drawn at a time (bounds memory at CHUNK x n).
+CHUNK = 128
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,18 +170,31 @@ class PledgeMarket:
         return index, weights / weights.sum(axis=1, keepdims=True)
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Sample:
-        """``size`` (default ``samples``) auctions: every member's x and the rival's value."""
+        """``size`` (default ``samples``) auctions, drawn ``CHUNK`` at a time: every member's
+        x (kept for the members the mechanism's deviations need) and the rival's value."""
         size = self.samples if size is None else size
+        cols = np.arange(self.n) if self.mechanism == "dao-vickrey" else self.reps[0]
+        parts = [self._draw(rng, min(CHUNK, size - lo), cols) for lo in range(0, size, CHUNK)]
+        rival, _, x, knot, frac, mass = (np.concatenate(a) for a in zip(*(
+            (p.rival, p.cols, p.x, p.knot, p.frac, p.mass) for p in parts), strict=True))
+        return Sample(rival, cols, x, knot, frac, mass)
+
+    def _draw(self, rng: np.random.Generator, size: int, cols: np.ndarray) -> Sample:
         x = rng.uniform(self.prior.low, self.prior.high, size=(size, self.n))
         rival = rng.uniform(*self.rival, size=size)
-        v = self.values
-        knot = np.clip(np.searchsorted(v, x, side="right") - 1, 0, v.size - 2).astype(np.int32)
-        frac = np.clip((x - v[knot]) / (v[knot + 1] - v[knot]), 0.0, 1.0)
-        j, k = self.n_functions, v.size
+        knot, frac = self.cells(x)
+        j, k = self.n_functions, self.values.size
         cell = (np.arange(size)[:, None] * j + self.buckets[None, :]) * k + knot
         mass = (np.bincount(cell.ravel(), (self.pledges * (1 - frac)).ravel(), size * j * k)
                 + np.bincount((cell + 1).ravel(), (self.pledges * frac).ravel(), size * j * k))
-        return Sample(x, rival, knot, frac, mass.reshape(size, j, k))
+        return Sample(rival, cols[None, :], x[:, cols], knot[:, cols], frac[:, cols],
+                      mass.reshape(size, j, k))
+
+    def cells(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each x's value-knot cell (int32) and its position in the cell, in [0, 1]."""
+        v = self.values
+        knot = np.clip(np.searchsorted(v, x, side="right") - 1, 0, v.size - 2).astype(np.int32)
+        return knot, np.clip((x - v[knot]) / (v[knot + 1] - v[knot]), 0.0, 1.0)
 
     def read_off(self, sigma: np.ndarray) -> np.ndarray:
         """``(J, K)`` each bucket's pure normalized bid function on the value knots,
@@ -177,12 +202,14 @@ class PledgeMarket:
         mass = np.einsum("k,jkm->jm", self.weights, sigma)
         return read_off(mass, self.bids, self.prior.cdf(self.values))
 
-    def member_bids(self, beta: np.ndarray, sample: Sample,
-                    members: np.ndarray | None = None) -> np.ndarray:
-        """``(S, n)`` every member's bid in money (or only ``members``' columns): s_i·f_j(x_i),
-        f_j its bucket's function ``beta[j]`` interpolated between the value knots."""
-        cols = slice(None) if members is None else members
-        knot, frac = sample.knot[:, cols], sample.frac[:, cols]
+    def member_bids(self, beta: np.ndarray, sample: Sample) -> np.ndarray:
+        """``(S, len(sample.cols))`` the bids in money of the sample's kept members:
+        s_i·f_j(x_i), f_j its bucket's function ``beta[j]`` interpolated between the knots."""
+        return self.interpolate(beta, sample.cols, sample.knot, sample.frac)
+
+    def interpolate(self, beta: np.ndarray, cols: np.ndarray, knot: np.ndarray,
+                    frac: np.ndarray) -> np.ndarray:
+        """Bids in money of members ``cols`` at cells ``knot``, positions ``frac``."""
         rows = self.buckets[None, cols]
         return self.pledges[cols] * (beta[rows, knot] * (1 - frac)
                                      + beta[rows, knot + 1] * frac)
@@ -197,7 +224,7 @@ class PledgeMarket:
         offer = candidates[None, :] * s[:, None]  # (R, C) in money
         if self.mechanism == "crowdfund":
             total = np.einsum("sjk,jk->s", sample.mass, beta)
-            own = self.member_bids(beta, sample, index)
+            own = self.member_bids(beta, sample)  # the representatives' columns
             access, pay = crowdfund_deviation(total[:, None] - own, sample.rival, offer)
         else:
             access, pay = vickrey_deviation(self.member_bids(beta, sample), sample.rival,
@@ -223,24 +250,33 @@ class PledgeMarket:
         best = self.weights @ util.max(axis=2).T
         return (best - self.weights @ own.T) / np.maximum(best, TINY)
 
-    def outcomes(self, bids: np.ndarray, sample: Sample, chunk: int = 256) -> dict:
-        """Means over ``sample``'s auctions of the engine's outcome when the members bid
-        ``bids`` ``(S, n)`` in money and the rival its value: ``win`` (share the DAO wins),
-        ``welfare`` (true values of everyone with access), ``optimum`` (max of Σ v and R),
-        ``revenue`` (the price) and ``pledged`` (Σ of the DAO's bids)."""
-        mech = preset(self.mechanism)
-        sums = dict.fromkeys(("win", "welfare", "optimum", "revenue", "pledged"), 0.0)
-        for lo in range(0, bids.shape[0], chunk):  # bounded memory: chunk x (n + 1)
-            sl = slice(lo, lo + chunk)
-            values = np.column_stack([self.pledges * sample.x[sl], sample.rival[sl]])
-            full = np.column_stack([bids[sl], sample.rival[sl]])
-            outcome = mech.run(full, self.groups, validate=False)
-            sums["win"] += float((outcome.winner[:, 0] == 0).sum())
-            sums["welfare"] += float(welfare(values, outcome).sum())
-            sums["optimum"] += float(optimal_welfare(values, self.groups, "single").sum())
-            sums["revenue"] += float(outcome.price.sum())
-            sums["pledged"] += float(bids[sl].sum())
-        return {key: value / bids.shape[0] for key, value in sums.items()}
+    def evaluate(self, beta: np.ndarray, rng: np.random.Generator, draws: int
+                 ) -> dict[str, dict[str, float]]:
+        """Learned bids ``beta`` against truthful bids (v_i) on the same ``draws`` fresh
+        auctions of the whole population, on the engine: for each, the means of ``win``
+        (share of auctions the DAO wins), ``welfare`` (true values of everyone with access),
+        ``optimum`` (max of Σ v_i and R), ``revenue`` (the price) and ``pledged`` (Σ of the
+        DAO's bids)."""
+        mech, keys = preset(self.mechanism), ("win", "welfare", "optimum", "revenue", "pledged")
+        sums = {bids: dict.fromkeys(keys, 0.0) for bids in ("learned", "truthful")}
+        everyone = np.arange(self.n)
+        for lo in range(0, draws, CHUNK):
+            size = min(CHUNK, draws - lo)
+            x = rng.uniform(self.prior.low, self.prior.high, size=(size, self.n))
+            rival = rng.uniform(*self.rival, size=size)
+            values = np.column_stack([self.pledges * x, rival])
+            optimum = float(optimal_welfare(values, self.groups, "single").sum())
+            learned = self.interpolate(beta, everyone, *self.cells(x))
+            for name, bids in (("learned", learned), ("truthful", values[:, :-1])):
+                outcome = mech.run(np.column_stack([bids, rival]), self.groups,
+                                   validate=False)
+                add = sums[name]
+                add["win"] += float((outcome.winner[:, 0] == 0).sum())
+                add["welfare"] += float(welfare(values, outcome).sum())
+                add["optimum"] += optimum
+                add["revenue"] += float(outcome.price.sum())
+                add["pledged"] += float(bids.sum())
+        return {name: {k: v / draws for k, v in part.items()} for name, part in sums.items()}
 
 
 def crowdfund_deviation(others: np.ndarray, rival: np.ndarray, offer: np.ndarray
