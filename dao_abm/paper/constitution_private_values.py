@@ -202,7 +202,7 @@ def plot(frame: pd.DataFrame) -> Figure:
     DAO's win probability, welfare/OPT and Σ pledges, learned against truthful."""
     fig, axes = new_figure(3, 2, size=(15, 8.5))
     functions = frame[frame["part"] == "function"]
-    first = functions["seed"].min()
+    first = int(functions["seed"].min())
     colours = dict(zip(BUCKETS, ["tab:blue", "tab:orange", "tab:green", "tab:red",
                                  "tab:purple"], strict=True))
     for ax, mechanism in zip(axes[:2], MECHANISMS, strict=True):
@@ -221,14 +221,15 @@ def plot(frame: pd.DataFrame) -> Figure:
     for (setting, seed), rows in crowd.groupby(["setting", "seed"], sort=False):
         mean = rows.groupby("value")["bid"].mean()
         axes[2].plot(mean.index, mean.to_numpy() / mean.index.to_numpy(),
-                     label=f"{setting}, seed {seed}", lw=1.2)
+                     label=f"{setting}, seed {int(seed)}", lw=1.2)
     axes[2].axhline(1.0, color="black", lw=2.5, alpha=0.25)
-    axes[2].set(title="crowdfund: pledge / value, mean over buckets, by setting",
+    axes[2].set(title="crowdfund: mean pledge / value over buckets",
                 xlabel="value / type  v/s", ylim=(-0.05, 1.3))
     axes[2].grid(alpha=0.3)
     axes[2].legend(fontsize="x-small")
     table = key_numbers(frame)
-    labels = [f"{r.setting}\n{r.seed}" if r.setting == "main" else r.setting
+    labels = [f"main\nseed {int(r.seed)}" if r.setting == "main"
+              else r.setting.replace(" ", "\n", 1)
               for r in table.drop_duplicates(["setting", "seed"]).itertuples()]
     x = np.arange(len(labels))
     panels = (("win", "win_truthful", "DAO win probability"),
@@ -244,7 +245,7 @@ def plot(frame: pd.DataFrame) -> Figure:
         ax.set_title(f"{title}: learned against truthful, same draws")
         ax.grid(alpha=0.3, axis="y")
     axes[5].axhline(43.2, color="grey", ls=":", label="$43.2M")
-    axes[3].legend(fontsize="x-small")
+    axes[3].legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(0.0, 0.93))
     fig.suptitle("ConstitutionDAO under private values: 17,437 contributors, v = pledge × "
                  "U[1 − w, 1 + w], pledges learned by SODA per pledge-size bucket")
     return fig
