@@ -100,6 +100,10 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("dao-collusion",
                "Q-learning members in two DAOs: Mechanism 1 against crowdfund and split-the-bill",
                "dao_collusion"),
+    Experiment("no-regret-truthful",
+               "Hedge and EXP3 members, values redrawn: truthful under Mechanism 1 by DAO "
+               "size, free riding under crowdfund",
+               "no_regret_truthful"),
 )}
 
 
