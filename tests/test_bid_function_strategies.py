@@ -205,3 +205,14 @@ def test_bne_first_price_reproduction_over_seeds(tmp_path) -> None:
         assert rows["l2_to_bne"].iloc[-1] <= BNE_TOLERANCE
         meta = json.loads((folder / "run.json").read_text())
         assert meta["round_equilibrium_estimator"]["sample_size"] == 256
+
+
+def test_viz_rule_menu_falls_back_to_shading_for_rules_without_functions() -> None:
+    from dao_abm.viz import viz_scenario
+
+    base = load_scenario(MODELS / "bne_first_price.toml")
+    logit = viz_scenario(base, preset=base.mechanism.preset, rule="logit", n_members=2, seed=1)
+    assert (logit.learning.rule, logit.learning.strategy) == ("logit", "shading")
+    same = viz_scenario(base, preset=base.mechanism.preset, rule="best-response",
+                        n_members=2, seed=1)
+    assert same.learning.strategy == "function"

@@ -221,7 +221,8 @@ class Learner:
         distances to the closed form; every other run measures the utility losses on the
         engine (``functions.engine_metrics``) over a fixed sample of that many value
         profiles drawn once (spawn key 3 of the seed, shared by every session), for every
-        member or a fixed subset of ``METRIC_MEMBERS``. ``round_estimator`` says which."""
+        member or a fixed subset of ``METRIC_MEMBERS`` (NaN where items do not separate:
+        unit-demand values or a bundle of several items). ``round_estimator`` says which."""
         every = self.scenario.metrics.equilibrium_every
         row = dict.fromkeys(fn.EQUILIBRIUM_COLUMNS, float("nan"))
         if not self.redraw or not every or (round_number % every
@@ -232,6 +233,8 @@ class Learner:
             from dao_abm.equilibrium.metrics import equilibrium_metrics
             from dao_abm.equilibrium.runs import profile_of
             return equilibrium_metrics(profile_of(game, self, strategies), game)
+        if not self.market.separable(self.n_items):
+            return row  # u = v·A(b) − P(b) item by item needs separable items
         samples, members = self._metric_sample()
         profile = strategies if self.function else self.space.linear(
             strategies.reshape(strategies.shape[0], -1))
@@ -262,6 +265,8 @@ class Learner:
     def round_estimator(self) -> dict:
         """What run.json says about the equilibrium metrics of recorded rounds ({} if none)."""
         if not self.redraw or not self.scenario.metrics.equilibrium_every:
+            return {}
+        if self._round_game() is None and not self.market.separable(self.n_items):
             return {}
         size = self.scenario.metrics.equilibrium_samples
         common = {"every": self.scenario.metrics.equilibrium_every, "sample_size": size}

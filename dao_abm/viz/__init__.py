@@ -79,7 +79,8 @@ def viz_scenario(base: Scenario, *, preset: str, rule: str, n_members: int,
     Choosing a preset other than the scenario's drops the scenario's part overrides
     (``mechanism.aggregation``, ...), so the dropdown means what it says; likewise choosing
     another learning rule drops the scenario's ``learning.params`` and ``learning.feedback``
-    (they belong to its rule).
+    (they belong to its rule), and falls back to ``learning.strategy = "shading"`` when the
+    new rule does not learn bid functions.
     """
     mechanism = base.mechanism
     if preset != mechanism.preset:
@@ -94,6 +95,8 @@ def viz_scenario(base: Scenario, *, preset: str, rule: str, n_members: int,
     data = scenario_to_dict(scenario)
     if rule != base.learning.rule:
         del data["learning"]["params"], data["learning"]["feedback"]
+        if not LEARNING_RULES[rule].functions:
+            data["learning"]["strategy"] = "shading"
     return scenario_from_dict(data, source=base.name)
 
 
