@@ -101,6 +101,10 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                "Q-learning members in two DAOs, or a DAO against an individual: Mechanism 1 "
                "against crowdfund and split-the-bill",
                "dao_collusion"),
+    Experiment("no-regret-truthful",
+               "Hedge and EXP3 members, values redrawn: truthful under Mechanism 1 by DAO "
+               "size, free riding under crowdfund",
+               "no_regret_truthful"),
 )}
 
 
