@@ -194,7 +194,7 @@ class Session:
             "dao_size": self.groups.sizes[self.labels],
             "value": _item_mean(self.values),
             "bid": _item_mean(self.bids),
-            "strategy": _item_mean(self.strategies),
+            "strategy": self.learner.strategy_summary(self.strategies),
             "utility": self.utility.copy(),
             "cumulative_utility": self.cumulative_utility.copy(),
             "has_access": self.access.copy(),
