@@ -22,7 +22,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from dao_abm import __version__, plots
-from dao_abm.equilibrium.runs import run_game, run_json, shading_metrics
+from dao_abm.equilibrium.runs import profile_metrics, run_game, run_json
 from dao_abm.errors import DaoAbmError
 from dao_abm.folders import unique_folder, write_atomically
 from dao_abm.model.metrics import converged_round, converged_stretch, ratio
@@ -112,7 +112,7 @@ def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel)
     summary |= ratio_summary(metrics["optimal_welfare"], metrics["welfare"])
     game = run_game(model)
     if game is not None:  # individual bidders: the literature's metrics of the final profile
-        summary["equilibrium"] = shading_metrics(game, model.strategies)
+        summary["equilibrium"] = profile_metrics(game, model)
     return summary
 
 

@@ -4,7 +4,8 @@ A run qualifies when it is the ground of ``equilibrium``: 2 to 16 bidders, each 
 of one, no extra ``population.individuals`` with fixed values), values redrawn every round i.i.d.
 from a uniform prior (``values.heterogeneity = 0``), one item, and a first- or second-price
 upper mechanism (alone, a bidder pays the price under every cost-sharing rule). Then each
-bidder's shading factor α_i is the bid function β_i(v) = α_i·v, and
+bidder's shading factor α_i is the bid function β_i(v) = α_i·v (``learning.strategy =
+"shading"``), or its bid function on the knots is one (``"function"``), and
 ``metrics.equilibrium_metrics`` compares the final profile with the closed form (U[0, 1],
 with the scenario's reserve) in the continuous game; without a closed form (U[a, b] other
 than U[0, 1]) the distances are NaN and only the utility losses are reported.
@@ -53,22 +54,54 @@ def shading_metrics(game: Game, alphas: np.ndarray) -> dict[str, float | None]:
     return {key: (None if np.isnan(value) else value) for key, value in metrics.items()}
 
 
+def function_metrics(game: Game, knots: np.ndarray, bids: np.ndarray
+                     ) -> dict[str, float | None]:
+    """``l2_to_bne`` … ``epsilon_interim`` of the bid functions ``bids`` ``(n, K)`` on
+    ``knots`` (NaN -> None)."""
+    metrics = equilibrium_metrics(BidFunctions(np.asarray(knots, dtype=np.float64),
+                                               np.asarray(bids, dtype=np.float64)), game)
+    return {key: (None if np.isnan(value) else value) for key, value in metrics.items()}
+
+
+def profile_of(game: Game, learner: object, strategies: np.ndarray) -> BidFunctions:
+    """The bid functions of a learner's strategies: alpha_i·v on the prior's support
+    (shading factors), or the functions on the learner's knots."""
+    if not getattr(learner, "function", False):
+        knots = np.linspace(game.prior.low, game.prior.high, KNOTS)
+        return BidFunctions(knots, np.asarray(strategies, dtype=np.float64).reshape(-1, 1)
+                            * knots)
+    return BidFunctions(learner.space.knots, strategies.reshape(game.n, -1))
+
+
+def profile_metrics(game: Game, model: object) -> dict[str, float | None]:
+    """The metrics of a model's or session's current strategies, shading factors or bid
+    functions (``model.learner.function``)."""
+    metrics = equilibrium_metrics(profile_of(game, model.learner, model.strategies), game)
+    return {key: (None if np.isnan(value) else value) for key, value in metrics.items()}
+
+
 def run_game(model: object) -> Game | None:
     """``game_of`` for a finished model or session (its scenario, mechanism and DAOs)."""
     return game_of(model.scenario, model.mechanism, int(model.groups.max_size))
 
 
-def describe(game: Game) -> dict:
+def describe(game: Game, model: object) -> dict:
     """What run.json says about the estimator of the equilibrium metrics."""
     form = game.equilibrium
     return {"game": f"{game.auction}, {game.n} bidders, U[{game.prior.low:g}, "
                     f"{game.prior.high:g}] values, reserve {game.reserve:g}",
             "closed_form": form.source if form is not None else None,
-            "profile": "final shading factors as bid functions alpha_i * v",
+            "profile": ("final shading factors as bid functions alpha_i * v"
+                        if not getattr(model.learner, "function", False) else
+                        "final bid functions on the learning.knots"),
             **game.describe()}
 
 
 def run_json(model: object) -> dict:
-    """``{"equilibrium_estimator": ...}`` for run.json when the run qualifies, else ``{}``."""
+    """``{"equilibrium_estimator": ...}`` for run.json when the run qualifies (summary.json's
+    final metrics), and ``{"round_equilibrium_estimator": ...}`` when metrics.csv has the
+    equilibrium metrics of recorded rounds (``Learner.round_estimator``)."""
     game = run_game(model)
-    return {} if game is None else {"equilibrium_estimator": describe(game)}
+    out = {} if game is None else {"equilibrium_estimator": describe(game, model)}
+    rounds = model.learner.round_estimator()
+    return out | ({"round_equilibrium_estimator": rounds} if rounds else {})

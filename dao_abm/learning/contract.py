@@ -11,7 +11,9 @@ A rule is a class with
 - ``memory``: True when it learns from every member every round (it then ignores
   ``members=``), False when it only revises (it evaluates only ``members``);
 - ``reset(n_members, n_items, *, grid, rng)`` and ``step(market, values_or_samples,
-  strategies, *, revising, rng, members=None) -> Revision``.
+  strategies, *, revising, rng, members=None) -> Revision``;
+- optionally ``functions = True`` and ``step_function(market, space, samples, strategies,
+  *, revising, rng, members=None)``: the rule also learns bid functions (``functions.py``).
 
 Rules built on a payoff grid subclass ``GridRule`` and write only ``learn`` (feedback ->
 chosen options); the rest (observing, measuring gains and regret, keeping non-revising
@@ -108,6 +110,9 @@ class Rule:
     memory: ClassVar[bool] = False
     #: True when the rule may answer exactly, without a grid, where the market allows it.
     exact: ClassVar[bool] = False
+    #: True when the rule learns bid functions (``learning.strategy = "function"``,
+    #: ``functions.py``) through ``step_function``.
+    functions: ClassVar[bool] = False
 
     def __init__(self, params: Any = None, *, feedback: str | None = None,
                  tie_policy: str = "keep", cap: float | None = None,
@@ -138,6 +143,14 @@ class Rule:
     def step(self, market: Market, values_or_samples, strategies, *, revising,
              rng: np.random.Generator, members: np.ndarray | None = None) -> Revision:
         raise NotImplementedError
+
+    def step_function(self, market: Market, space, samples: np.ndarray,
+                      strategies: np.ndarray, *, revising, rng: np.random.Generator,
+                      members: np.ndarray | None = None) -> Revision:
+        """One round over bid functions (``functions.py``): ``space`` the knots and
+        candidate bids, ``samples`` ``(S, n, m)`` value profiles, ``strategies``
+        ``(n, m, K)``. Only rules with ``functions = True`` implement it."""
+        raise NotImplementedError(f"{self.name} does not learn bid functions")
 
 
 class GridRule(Rule):

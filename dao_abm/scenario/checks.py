@@ -12,6 +12,7 @@ from dao_abm.deviations import Grid
 from dao_abm.errors import DaoAbmError
 from dao_abm.learning import LEARNING_RULES
 from dao_abm.mechanisms import TwoLevelMechanism, resolve
+from dao_abm.mechanisms.upper import UPPER_MECHANISMS
 from dao_abm.scenario.schema import Scenario
 
 GRAPHLESS = ("sizes", "random-sizes", "singletons", "csv")
@@ -119,10 +120,37 @@ def _check_learning(s: Scenario) -> None:
     if spec.grid_scale == "absolute" and s.values.redraw:
         raise DaoAbmError("learning.grid_scale: 'absolute' bids need values.redraw = false "
                           "(with redrawn values members learn shading factors)")
+    _check_functions(s)
     cap = scenario_grid(s).cap
     if spec.initial == "shaded" and cap is not None and spec.initial_alpha > cap:
         raise DaoAbmError(f"learning.initial_alpha: must be <= {cap}, the largest point of the "
                           "relative grid (no bid exceeds it times the value)")
+
+
+def _check_functions(s: Scenario) -> None:
+    """``learning.strategy = "function"``: a rule that learns functions, separable items,
+    and a good knot grid (at least 2 finite numbers >= 0, strictly increasing)."""
+    spec = s.learning
+    if spec.knots:
+        from dao_abm.equilibrium.bid_functions import check_grid  # scipy: only when needed
+        check_grid(spec.knots, "learning.knots")
+    if spec.strategy != "function" or not s.values.redraw:
+        return
+    rule = LEARNING_RULES[spec.rule]
+    if not rule.functions:
+        able = ", ".join(n for n in LEARNING_RULES.names() if LEARNING_RULES[n].functions)
+        raise DaoAbmError(f"learning.strategy: 'function' is learned by {able}, not by "
+                          f"{spec.rule!r}; use learning.strategy = 'shading'")
+    mode = spec.feedback or rule.feedback[0]
+    if mode == "bandit":
+        raise DaoAbmError("learning.strategy: 'function' needs feedback 'full' or 'expected', "
+                          "not 'bandit'")
+    upper = mechanism_of(s).upper
+    if s.population.n_items > 1 and (s.population.valuation != "additive"
+                                     or UPPER_MECHANISMS[upper].bundled):
+        raise DaoAbmError("learning.strategy: 'function' with several items needs additive "
+                          "values sold item by item (one function per item), not valuation "
+                          f"{s.population.valuation!r} with upper {upper!r}")
 
 
 def scenario_grid(s: Scenario) -> Grid:

@@ -14,6 +14,7 @@ from dao_abm.deviations.grids import GRID_SCALES
 from dao_abm.fields import spec
 from dao_abm.learning.contract import LEARNING_RULES
 from dao_abm.learning.feedback import FEEDBACK
+from dao_abm.learning.functions import STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class ValuesSpec:
                              choices=("uniform", "lognormal", "pareto", "empirical"))
     redraw: bool = spec(False, "false: values fixed for the whole run (complete information); "
                                "true: drawn afresh every round (private values, a new item each "
-                               "round) and members learn a shading factor bid = alpha * value")
+                               "round) and members learn a shading factor bid = alpha * value or a "
+                               "bid function (learning.strategy)")
     low: float = spec(0.0, "uniform: lower bound", min=0.0)
     high: float = spec(1.0, "uniform: upper bound", gt=0.0)
     mean: float = spec(0.0, "lognormal: mean of the underlying normal")
@@ -145,6 +147,23 @@ class LearningSpec:
     grid_value: bool = spec(True, "also offer each member its value (truthful bidding)")
     samples: int = spec(256, "expected feedback with values redrawn: value profiles per round",
                         min=1)
+    strategy: str = spec("shading", "what a member learns when values are redrawn: a shading "
+                                    "factor (bid = alpha * value) or a bid function on value "
+                                    "knots, piecewise linear (one per item; with fixed values "
+                                    "strategies are bids whatever this says)",
+                         choices=STRATEGIES)
+    knots: list = spec([], "strategy 'function': the value knots (at least 2, increasing, "
+                           ">= 0); empty: knot_points evenly spaced over the values' range",
+                       items=float)
+    knot_points: int = spec(17, "strategy 'function': number of evenly spaced knots when "
+                                "knots is empty", min=2)
+    monotone: bool = spec(True, "strategy 'function': revised bid functions are made "
+                                "non-decreasing (running maximum over the knots)")
+    bid_points: int = spec(65, "strategy 'function': candidate bids of the learners, evenly "
+                               "spaced from 0 to bid_high times the top knot (plus the "
+                               "reserve)", min=2)
+    bid_high: float = spec(1.0, "strategy 'function': the highest candidate bid, as a multiple "
+                                "of the top knot (the cap on every bid function)", gt=0.0)
 
 
 @dataclass(frozen=True)
@@ -161,6 +180,13 @@ class MetricsSpec:
     agent_interval: int = spec(0, "record agent-level data every this many rounds (0: never)",
                                min=0)
     epsilon_every: int = spec(1, "compute epsilon every this many rounds", min=1)
+    equilibrium_every: int = spec(10, "values redrawn: compute the equilibrium metrics "
+                                     "(l2_to_bne ... epsilon_interim) on recorded rounds "
+                                     "that are multiples of this, and the last (0: never)",
+                                  min=0)
+    equilibrium_samples: int = spec(512, "values redrawn: size of the fixed value sample the "
+                                         "equilibrium metrics are estimated on (drawn once)",
+                                    min=16)
     every: int = spec(1, "record metrics every this many rounds (and the last round); the "
                          "other rounds skip the auction's bookkeeping and the metrics, so "
                          "cumulative columns and time averages are over recorded rounds",
