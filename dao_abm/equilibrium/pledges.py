@@ -16,8 +16,10 @@ of its type x·A_i(c·s_i) − P_i(c·s_i)/s_i at normalized value x and normali
 bucket's utility is the mean of that over its *representatives* (the members at the
 quantiles (k + 1/2)/r of the bucket's types), so learning costs per function and
 representative, not per member: the others' bids are the whole population's, one row per
-sampled auction, and what a representative's deviation to each candidate bid does is
-computed exactly from them (``deviation``), for the two presets the DAO could have used:
+sampled auction (for the crowdfund only their sum matters, Σ_jk mass_jk·β_jk per auction with
+the members' interpolation weights summed once per sample, ``Sample.mass``), and what a
+representative's deviation to each candidate bid does is computed exactly from them
+(``deviation``), for the two presets the DAO could have used:
 
 - ``crowdfund`` (sum, first price, proportional): the DAO wins iff Σ_{k≠i} b_k + c ≥ R (the
   DAO, group 0, wins ties); a winning member has access iff c > 0 and pays c.
@@ -27,8 +29,10 @@ computed exactly from them (``deviation``), for the two presets the DAO could ha
 Both are checked against the engine (``preset(...).run``) member for member in the tests; the
 learned functions are evaluated on the engine on fresh draws of the full population.
 
-The learner is ``daos.learn_daos`` unchanged: ``PledgeMarket`` offers the same interface as
-``DaoMarket`` (``sample``, ``utilities``, ``read_off``, grids and weights).
+The learner is ``daos.learn_daos``: ``PledgeMarket`` offers ``DaoMarket``'s interface
+(``sample``, ``utilities``, ``read_off``, grids and weights); its bid grid is uneven (the
+extra ``LOWEST_BID``), which ``learn_daos`` allows (strategies sized by the grid, the start's
+fall-off by the mean grid step).
 """
 
 from __future__ import annotations
