@@ -26,7 +26,9 @@ rows: Δ by Monte Carlo on the compiled auction). Under Mechanism 1 factor 0.9 a
 only when the member's critical bid p/s_max (its equal share of the price) lies in
 (0.9v, v]: the pivot probability. It falls with k as the price per head concentrates, but
 not to zero: a member's bid decides its own access to the equal-split set however large
-the DAO, so Δ and the rounds to truthful level off.
+the DAO, so Δ and the rounds to truthful level off. Against a single bidder the price is one
+bid, the price per head falls like 1/k, and so do the pivot probability and Δ: there the
+rounds grow about linearly in k.
 """
 
 from __future__ import annotations
