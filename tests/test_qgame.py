@@ -31,6 +31,8 @@ MECHANISMS = [("wtp", "max-equal-split"), ("sum", "equal-split-all"),
 @pytest.mark.parametrize("price", ["first", "second"])
 @pytest.mark.parametrize(("values", "groups", "q_init", "mechanism"), [
     ([1.0, 1.0], None, "optimistic", MECHANISMS[0]),
+    ([0.8, 1.0], [1, 0], 0.0, MECHANISMS[1]),  # the pair loop, bidder 1 in group 0
+    ([1.0, 0.9], None, "optimistic", MECHANISMS[2]),  # two alone, not the pair loop
     ([1.0, 0.7, 0.9], None, 0.0, MECHANISMS[0]),
     ([1.0, 0.6, 0.8, 1.0, 0.5], [1, 0, 1, 0, 1], 0.0, MECHANISMS[0]),
     ([1.0, 0.6, 0.8, 1.0, 0.5], [1, 0, 1, 0, 1], "optimistic", MECHANISMS[1]),
@@ -51,6 +53,16 @@ def test_compiled_kernel_equals_the_reference(price, values, groups, q_init, mec
     for name in FIELDS:
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
     assert a.changes.sum() > 100 and (a.revenue > 0).all()
+
+
+def test_game_holds_no_negative_zero() -> None:
+    """The pair loop's branch-free reward (v - p)·1 + 0 equals v - p unless v - p = -0.0,
+    which needs v = -0.0: QGame stores +0.0 instead (and refuses values that are not
+    finite)."""
+    game = QGame(values=[-0.0, 1.0], grid=[-0.0, 0.5])
+    assert not np.signbit(game.values).any() and not np.signbit(game.grid).any()
+    with pytest.raises(ValueError, match="finite"):
+        QGame(values=[np.inf, 1.0], grid=[0.0, 0.5])
 
 
 @pytest.mark.parametrize("name", ["dao-vickrey", "split-the-bill", "crowdfund"])
