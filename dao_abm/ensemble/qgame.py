@@ -91,8 +91,10 @@ class QGame:
     starts: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        values = np.asarray(self.values, dtype=np.float64).reshape(-1)
-        grid = np.asarray(self.grid, dtype=np.float64).reshape(-1)
+        # + 0.0 turns a -0.0 into +0.0 and changes nothing else (the compiled kernel's
+        # branch-free reward relies on v - b never being -0.0)
+        values = np.asarray(self.values, dtype=np.float64).reshape(-1) + 0.0
+        grid = np.asarray(self.grid, dtype=np.float64).reshape(-1) + 0.0
         groups = (np.arange(values.size) if self.groups is None
                   else np.asarray(self.groups, dtype=np.int64).reshape(-1))
         object.__setattr__(self, "values", values)
@@ -108,8 +110,10 @@ class QGame:
         sizes = np.bincount(groups) if groups.size == values.size and groups.min() >= 0 else []
         if len(sizes) < 2 or (np.asarray(sizes) == 0).any():
             raise ValueError("groups: one index 0..G-1 per bidder, every group used, G >= 2")
-        if grid.size < 2 or (grid < 0).any():
+        if grid.size < 2 or (grid < 0).any() or not np.isfinite(grid).all():
             raise ValueError("need at least 2 nonnegative bids on the grid")
+        if not np.isfinite(values).all():
+            raise ValueError("values must be finite")
         # members group by group (the kernels' layout): order[starts[j]:starts[j + 1]]
         object.__setattr__(self, "order", np.argsort(groups, kind="stable"))
         object.__setattr__(self, "starts", np.concatenate([[0], np.cumsum(sizes)]))
