@@ -95,7 +95,7 @@ def viz_scenario(base: Scenario, *, preset: str, rule: str, n_members: int,
     data = scenario_to_dict(scenario)
     if rule != base.learning.rule:
         del data["learning"]["params"], data["learning"]["feedback"]
-        if not LEARNING_RULES[rule].functions:
+        if rule in LEARNING_RULES and not LEARNING_RULES[rule].functions:
             data["learning"]["strategy"] = "shading"
     return scenario_from_dict(data, source=base.name)
 
