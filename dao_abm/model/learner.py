@@ -206,10 +206,11 @@ class Learner:
                                    bids_grid=self._bids_grid).gain
 
     def round_metrics(self, revision: Revision, values: np.ndarray, bids: np.ndarray,
-                      utility: np.ndarray) -> dict[str, float]:
+                      utility: np.ndarray, dev: np.ndarray | None = None
+                      ) -> dict[str, float]:
         """max/mean gain (epsilon; NaN unless every member's gain is known), regret,
         strategy changes and, on epsilon rounds (else NaN), what each member's own bid does
-        for it (``metrics.own_bid_metrics``)."""
+        for it (``metrics.own_bid_metrics``; ``dev``: its deviations, if computed)."""
         regret, gain = revision.regret, revision.gain
         row = {
             "max_gain": float(gain.max()) if np.isfinite(gain).all() else float("nan"),
@@ -219,7 +220,7 @@ class Learner:
         }
         if not self.epsilon_round:
             return row | dict.fromkeys(m.OWN_BID_COLUMNS, float("nan"))
-        return row | m.own_bid_metrics(self.market, values, bids, utility)
+        return row | m.own_bid_metrics(self.market, values, bids, utility, dev)
 
 
 #: Upper quantile of unbounded value distributions the default knots reach.
