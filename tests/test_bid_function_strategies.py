@@ -6,6 +6,7 @@ against its equilibrium b = v/2, bad keys, and session 0 = the single run."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,12 @@ from test_sessions import ensemble_metrics
 from dao_abm.cli import main
 from dao_abm.errors import DaoAbmError
 from dao_abm.learning import Market
-from dao_abm.learning.functions import FunctionSpace, best_response_functions, knot_table
+from dao_abm.learning.functions import (
+    FunctionSpace,
+    best_response_functions,
+    engine_metrics,
+    knot_table,
+)
 from dao_abm.mechanisms import Groups, TwoLevelMechanism
 from dao_abm.model.session import Session
 from dao_abm.runner import run_model
@@ -163,3 +169,39 @@ def test_session_0_is_the_single_run_with_functions() -> None:
                                               [*base, "sessions=2", *overrides]))
     zero = ensemble[ensemble["session"] == 0].drop(columns="session").reset_index(drop=True)
     pd.testing.assert_frame_equal(zero, single, check_dtype=False)
+
+
+def test_engine_metrics_are_the_hand_computed_losses() -> None:
+    """Bidder 0 truthful, bidder 1 at b = v/2 (first price, U[0, 1]). Bidder 0's best bid
+    v/2 earns v²/2 and its own bid 0: ex-ante loss E[V²/2] = 1/6, relative loss 1, interim
+    gain 1/2 at v = 1. Bidder 1 faces A(b) = b and best-responds already: loss 0. So
+    utility_loss = 1/12, relative_utility_loss = 1/2, epsilon_interim = 1/2."""
+    market, space, values, strategies = first_price_pair(lambda v: v / 2)
+    got = engine_metrics(market, space, values, strategies)
+    assert np.isnan(got["l2_to_bne"]) and np.isnan(got["linf_to_bne"])
+    assert got["utility_loss"] == pytest.approx(1 / 12, abs=2e-3)
+    assert got["relative_utility_loss"] == pytest.approx(0.5, abs=5e-3)
+    assert got["epsilon_interim"] == pytest.approx(0.5, abs=2e-3)
+
+
+BNE_TOLERANCE = 0.015  # l2_to_bne after 200 rounds of 256 samples, every seed
+
+
+def test_bne_first_price_reproduction_over_seeds(tmp_path) -> None:
+    """models/bne_first_price.toml, small: 2 bidders learn b = v/2 within L2 0.015 (the
+    full scenario, 400 rounds of 512 samples, ends near 0.005) and metrics.csv tracks the
+    distance falling from truthful bidding's 0.29."""
+    for seed in (1, 2, 3):
+        folder = tmp_path / f"seed{seed}"
+        assert main(["run", str(MODELS / "bne_first_price.toml"), "--out", str(folder),
+                     "--set", f"seed={seed}", "--set", "rounds=200", "--set",
+                     "learning.samples=256", "--set", "metrics.equilibrium_every=100",
+                     "--set", "metrics.equilibrium_samples=256",
+                     "--set", "output.figures=false"]) == 0
+        summary = json.loads((folder / "summary.json").read_text())
+        assert summary["equilibrium"]["l2_to_bne"] <= BNE_TOLERANCE, (seed, summary)
+        rows = pd.read_csv(folder / "metrics.csv").dropna(subset=["l2_to_bne"])
+        assert rows["round"].tolist() == [100, 200]
+        assert rows["l2_to_bne"].iloc[-1] <= BNE_TOLERANCE
+        meta = json.loads((folder / "run.json").read_text())
+        assert meta["round_equilibrium_estimator"]["sample_size"] == 256

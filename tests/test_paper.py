@@ -28,6 +28,7 @@ from dao_abm.paper import (
     appendix_a,
     banchio_skrzypacz,
     constitution,
+    constitution_private_values,
     dao_collusion,
     dao_private_values,
     emergence,
@@ -325,6 +326,33 @@ def test_dao_private_values_quick(frames) -> None:
         assert table.loc[(mechanism, 1), "welfare_of_opt"] == pytest.approx(1.0)
     outcome = frame[frame["part"] == "outcome"]
     assert (outcome["welfare"] <= outcome["optimum"] + 1e-12).all()
+
+
+def test_constitution_private_values_quick(frames) -> None:
+    """Quick (the real 17,437 contributors, 20 SODA steps): truthful crowdfund pledges
+    ($47.1M expected) win almost surely against $43.2M, the learned ones fall below values
+    at every knot from v = s/4 to 1.5·s, below $43.2M in sum, and the DAO then loses;
+    Mechanism 1's WTP cannot reach $43.2M at any pledges up to twice the types, so no
+    contributor can gain anything (best-response utility 0) and the DAO never wins, truthful
+    or learned. Engine outcomes: welfare <= OPT, the rival's $43.2M when it wins."""
+    frame = frames["constitution-private-values"]
+    assert list(frame.columns) == constitution_private_values.COLUMNS
+    buckets = frame[frame["part"] == "bucket"]
+    assert buckets["members"].sum() == 17437
+    assert buckets["types"].sum() / 1e6 == pytest.approx(47.137, abs=0.001)
+    table = constitution_private_values.key_numbers(frame).set_index("mechanism")
+    crowd, m1 = table.loc["crowdfund"], table.loc["dao-vickrey"]
+    assert crowd["win_truthful"] > 0.95 and crowd["win"] < 0.05
+    assert crowd["pledged_M"] < 43.2 < crowd["pledged_truthful_M"]
+    assert m1["win"] == m1["win_truthful"] == 0.0 and m1["held_out_best"] == 0.0
+    assert m1["welfare_of_opt"] == pytest.approx(m1["welfare_of_opt_truthful"])
+    f = frame[(frame["part"] == "function") & (frame["mechanism"] == "crowdfund")]
+    mid = f[(f["value"] >= 0.25) & (f["value"] <= 1.5)]
+    assert (mid["bid"] < mid["value"]).all()
+    outcome = frame[frame["part"] == "outcome"]
+    assert (outcome["welfare"] <= outcome["optimum"] * (1 + 1e-12)).all()
+    lost = outcome[outcome["win"] == 0]
+    assert np.allclose(lost["welfare"], 43.2e6)
 
 
 @pytest.mark.parametrize("name", list(EXPERIMENTS))

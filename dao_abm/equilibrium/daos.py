@@ -165,22 +165,24 @@ def learn_daos(market: DaoMarket, *, rng: np.random.Generator, eta: float = 50.0
     relative utility loss (on the common sample) is below ``tol`` or after ``iterations``.
 
     Args:
-        market: the DAOs, the mechanism and the grids.
+        market: the DAOs, the mechanism and the grids (or anything with ``DaoMarket``'s
+            interface: ``pledges.PledgeMarket``).
         rng: draws the common sample, then the random initial strategies.
         eta, beta: step ``η_t = eta·t^(−beta)`` on utilities scaled per value knot.
         iterations: the most steps.
         tol: the stopping relative utility loss.
         start: ``(K,)`` or ``(J, K)`` starting bids at the value knots: the initial
-            strategies put most mass near them (log-weights fall by 1 per bid-grid step).
+            strategies put most mass near them (log-weights fall by 1 per mean bid-grid
+            step).
             None: random (log-weights U[0, 1), so nearly uniform over the bid grid; read
             off as G⁻¹∘F that is close to the identity, so a run meant to show the identity
             being learned should start elsewhere).
     """
     sample = market.sample(rng)
     dual = rng.uniform(0.0, 1.0, size=(market.n_functions, market.value_points,
-                                       market.bid_points))
+                                       market.bids.size))
     if start is not None:
-        step = market.bids[1] - market.bids[0]
+        step = np.diff(market.bids).mean()
         start = np.broadcast_to(start, dual.shape[:2])
         dual = dual - np.abs(market.bids - start[..., None]) / step
     for t in range(1, iterations + 1):

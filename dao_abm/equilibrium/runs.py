@@ -63,13 +63,21 @@ def function_metrics(game: Game, knots: np.ndarray, bids: np.ndarray
     return {key: (None if np.isnan(value) else value) for key, value in metrics.items()}
 
 
+def profile_of(game: Game, learner: object, strategies: np.ndarray) -> BidFunctions:
+    """The bid functions of a learner's strategies: alpha_i·v on the prior's support
+    (shading factors), or the functions on the learner's knots."""
+    if not getattr(learner, "function", False):
+        knots = np.linspace(game.prior.low, game.prior.high, KNOTS)
+        return BidFunctions(knots, np.asarray(strategies, dtype=np.float64).reshape(-1, 1)
+                            * knots)
+    return BidFunctions(learner.space.knots, strategies.reshape(game.n, -1))
+
+
 def profile_metrics(game: Game, model: object) -> dict[str, float | None]:
     """The metrics of a model's or session's current strategies, shading factors or bid
-    functions (``model.learner.space`` set)."""
-    space = getattr(model.learner, "space", None)
-    if space is None:
-        return shading_metrics(game, model.strategies)
-    return function_metrics(game, space.knots, model.strategies.reshape(game.n, -1))
+    functions (``model.learner.function``)."""
+    metrics = equilibrium_metrics(profile_of(game, model.learner, model.strategies), game)
+    return {key: (None if np.isnan(value) else value) for key, value in metrics.items()}
 
 
 def run_game(model: object) -> Game | None:
@@ -84,12 +92,16 @@ def describe(game: Game, model: object) -> dict:
                     f"{game.prior.high:g}] values, reserve {game.reserve:g}",
             "closed_form": form.source if form is not None else None,
             "profile": ("final shading factors as bid functions alpha_i * v"
-                        if getattr(model.learner, "space", None) is None else
+                        if not getattr(model.learner, "function", False) else
                         "final bid functions on the learning.knots"),
             **game.describe()}
 
 
 def run_json(model: object) -> dict:
-    """``{"equilibrium_estimator": ...}`` for run.json when the run qualifies, else ``{}``."""
+    """``{"equilibrium_estimator": ...}`` for run.json when the run qualifies (summary.json's
+    final metrics), and ``{"round_equilibrium_estimator": ...}`` when metrics.csv has the
+    equilibrium metrics of recorded rounds (``Learner.round_estimator``)."""
     game = run_game(model)
-    return {} if game is None else {"equilibrium_estimator": describe(game, model)}
+    out = {} if game is None else {"equilibrium_estimator": describe(game, model)}
+    rounds = model.learner.round_estimator()
+    return out | ({"round_equilibrium_estimator": rounds} if rounds else {})

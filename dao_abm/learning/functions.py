@@ -264,3 +264,36 @@ def epsilon_kind(space: FunctionSpace, samples: int) -> str:
     return (f"lower-bound: ex-ante gain of the best of {space.bids.size} bids and the own bid "
             f"at each of {space.size} knots, knots weighted by the sampled values, "
             f"{profiles}")
+
+
+#: Columns of the equilibrium metrics in ``metrics.csv`` (``equilibrium.metrics`` names).
+EQUILIBRIUM_COLUMNS = ("l2_to_bne", "linf_to_bne", "utility_loss", "relative_utility_loss",
+                       "epsilon_interim")
+
+
+def engine_metrics(market: Market, space: FunctionSpace, samples: np.ndarray,
+                   strategies: np.ndarray, members: np.ndarray | None = None
+                   ) -> dict[str, float]:
+    """The literature's utility losses of the profile ``strategies`` ``(n, m, K)`` on the
+    engine, for DAOs and anything else without a continuous-game model, over a fixed sample
+    ``(S, n, m)``, for the members in ``members`` (all when None):
+
+    - ``utility_loss``: mean over members of the ex-ante gain of the best candidate bid at
+      each knot (knots weighted by the member's values in the sample, summed over items);
+    - ``relative_utility_loss``: mean over members of that gain divided by the ex-ante
+      best-response utility (members whose best utility is 0 left out);
+    - ``epsilon_interim``: the largest interim gain at any knot of any member and item.
+
+    Lower bounds (the best bid is searched on the candidates). No closed form: the
+    distances ``l2_to_bne`` and ``linf_to_bne`` are NaN.
+    """
+    table = knot_table(market, space, samples, strategies, members)
+    utils = table.utilities()
+    gain = table.knot_gain(utils)
+    loss = (table.weights * gain).sum(axis=(1, 2))
+    best = (table.weights * utils.max(axis=-1)).sum(axis=(1, 2))
+    relative = loss[best > 0] / best[best > 0]
+    return {"l2_to_bne": float("nan"), "linf_to_bne": float("nan"),
+            "utility_loss": float(loss.mean()),
+            "relative_utility_loss": float(relative.mean()) if relative.size else float("nan"),
+            "epsilon_interim": float(gain.max())}

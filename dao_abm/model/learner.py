@@ -30,6 +30,8 @@ value profiles (``functions.epsilon_kind``).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from dao_abm.deviations import Market
@@ -53,7 +55,9 @@ class Learner:
     """Owns the learning rule and the market members learn against."""
 
     def __init__(self, scenario: Scenario, mechanism: TwoLevelMechanism,
-                 population: Population, groups: Groups) -> None:
+                 population: Population, groups: Groups, *, seed: int | None = None) -> None:
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else seed
         self.spec = scenario.learning
         self.redraw = scenario.values.redraw
         self.population = population
@@ -66,7 +70,9 @@ class Learner:
         self.epsilon_every = scenario.metrics.epsilon_every
         self.epsilon_round = True  # whether the last revision measured every member
         self.function = self.redraw and self.spec.strategy == "function"
-        self.space = function_space(scenario, population) if self.function else None
+        # Shading runs measure their equilibrium metrics on the same knots (b = alpha·v).
+        self.space = function_space(scenario, population) if self.redraw else None
+        self._fixed: tuple[np.ndarray, np.ndarray | None] | None = None  # metrics sample
         if self.function:
             self.epsilon_kind = fn.epsilon_kind(self.space, self.spec.samples)
         else:
@@ -205,23 +211,98 @@ class Learner:
                                    grid_max=self.grid.cap or 1.5,
                                    bids_grid=self._bids_grid).gain
 
+    def equilibrium_metrics(self, strategies: np.ndarray, round_number: int
+                            ) -> dict[str, float]:
+        """The literature's equilibrium metrics of ``strategies`` (values redrawn, on rounds
+        that are multiples of ``metrics.equilibrium_every`` and the last; else NaN).
+
+        Runs of individual bidders with a continuous-game model (``equilibrium.runs``) use
+        ``equilibrium.metrics`` on ``metrics.equilibrium_samples`` prior quantiles, with the
+        distances to the closed form; every other run measures the utility losses on the
+        engine (``functions.engine_metrics``) over a fixed sample of that many value
+        profiles drawn once (spawn key 3 of the seed, shared by every session), for every
+        member or a fixed subset of ``METRIC_MEMBERS``. ``round_estimator`` says which."""
+        every = self.scenario.metrics.equilibrium_every
+        row = dict.fromkeys(fn.EQUILIBRIUM_COLUMNS, float("nan"))
+        if not self.redraw or not every or (round_number % every
+                                            and round_number != self.scenario.rounds):
+            return row
+        game = self._round_game()
+        if game is not None:
+            from dao_abm.equilibrium.metrics import equilibrium_metrics
+            from dao_abm.equilibrium.runs import profile_of
+            return equilibrium_metrics(profile_of(game, self, strategies), game)
+        samples, members = self._metric_sample()
+        profile = strategies if self.function else self.space.linear(
+            strategies.reshape(strategies.shape[0], -1))
+        return fn.engine_metrics(self.market, self.space, samples, profile, members)
+
+    def _round_game(self):
+        """The continuous game of a run of individual bidders (None if it has none), with
+        the per-round estimator: ``metrics.equilibrium_samples`` quantiles, a bid search
+        of ``ROUND_BID_GRID`` points refined by ``ROUND_BID_REFINE``."""
+        from dao_abm.equilibrium.runs import game_of
+        game = game_of(self.scenario, self.market.mechanism, int(self.market.groups.max_size))
+        if game is None:
+            return None
+        return dataclasses.replace(game, sample_size=self.scenario.metrics.equilibrium_samples,
+                                   coarse=ROUND_BID_GRID, fine=ROUND_BID_REFINE)
+
+    def _metric_sample(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """The fixed sample ``(S, n, m)`` and the members measured (None: all), drawn once."""
+        if self._fixed is None:
+            rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(3,)))
+            n = self.market.n_members
+            members = None if n <= METRIC_MEMBERS else np.sort(
+                rng.choice(n, METRIC_MEMBERS, replace=False))
+            samples = self.population.draw(rng, size=self.scenario.metrics.equilibrium_samples)
+            self._fixed = (self._with_items(samples), members)
+        return self._fixed
+
+    def round_estimator(self) -> dict:
+        """What run.json says about the equilibrium metrics of recorded rounds ({} if none)."""
+        if not self.redraw or not self.scenario.metrics.equilibrium_every:
+            return {}
+        size = self.scenario.metrics.equilibrium_samples
+        common = {"every": self.scenario.metrics.equilibrium_every, "sample_size": size}
+        game = self._round_game()
+        if game is not None:
+            return common | {"estimator": "equilibrium.metrics on the continuous game: "
+                                          "prior quantiles at (k+1/2)/N; best response by a "
+                                          "bid grid refined once",
+                             "bid_grid": game.coarse, "bid_refine": game.fine}
+        n = self.market.n_members
+        return common | {
+            "estimator": "engine: value profiles drawn once (spawn key 3 of the seed); A(b), "
+                         "P(b) of every candidate bid on them; gains at the knots weighted "
+                         "by the member's sampled values; l2/linf: no closed form",
+            "members": n if n <= METRIC_MEMBERS else f"{METRIC_MEMBERS} of {n}, drawn once",
+            "knots": int(self.space.size), "bid_grid": int(self.space.bids.size)}
+
     def round_metrics(self, revision: Revision, values: np.ndarray, bids: np.ndarray,
-                      utility: np.ndarray, dev: np.ndarray | None = None
-                      ) -> dict[str, float]:
+                      utility: np.ndarray, round_number: int = 0,
+                      dev: np.ndarray | None = None) -> dict[str, float]:
         """max/mean gain (epsilon; NaN unless every member's gain is known), regret,
-        strategy changes and, on epsilon rounds (else NaN), what each member's own bid does
-        for it (``metrics.own_bid_metrics``; ``dev``: its deviations, if computed)."""
+        strategy changes, the equilibrium metrics (``equilibrium_metrics``, of the revised
+        strategies) and, on epsilon rounds (else NaN), what each member's own bid does for
+        it (``metrics.own_bid_metrics``; ``dev``: its deviations, if already computed)."""
         regret, gain = revision.regret, revision.gain
         row = {
             "max_gain": float(gain.max()) if np.isfinite(gain).all() else float("nan"),
             "mean_gain": float(gain.mean()) if np.isfinite(gain).all() else float("nan"),
             "mean_regret": float(regret.mean()) if regret is not None else float("nan"),
             "changed": int(revision.changed.sum()),
-        }
+        } | self.equilibrium_metrics(revision.strategies, round_number)
         if not self.epsilon_round:
             return row | dict.fromkeys(m.OWN_BID_COLUMNS, float("nan"))
         return row | m.own_bid_metrics(self.market, values, bids, utility, dev)
 
+
+#: Most members whose utility losses the engine's equilibrium metrics measure (a fixed
+#: random subset beyond it).
+METRIC_MEMBERS = 256
+#: The per-round continuous-game best response: bid grid points and refinement.
+ROUND_BID_GRID, ROUND_BID_REFINE = 129, 33
 
 #: Upper quantile of unbounded value distributions the default knots reach.
 TOP_QUANTILE = 0.999

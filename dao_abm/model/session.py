@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dao_abm.learning.functions import EQUILIBRIUM_COLUMNS
 from dao_abm.mechanisms import Groups, Outcome, member_values, optimal_welfare
 from dao_abm.model import metrics as m
 from dao_abm.model.learner import Learner
@@ -37,7 +38,7 @@ COLUMNS = (
     "pivotal_members", "pivotal_truthful_share", "max_gain", "mean_gain", "mean_regret",
     "budget_residual", "negative_utility_members", "ir_failures", "winner_dao",
     "winner_size", "price", "n_access", "n_daos", "mean_dao_size", "max_dao_size",
-    "changed",
+    "changed", *EQUILIBRIUM_COLUMNS,
 )
 
 
@@ -88,7 +89,8 @@ class Session:
         self.groups = Groups.from_labels(self.labels)
         self.n_bidders = self.population.n_bidders
         self.values = self._draw_values()
-        self.learner = Learner(scenario, self.mechanism, self.population, self.groups)
+        self.learner = Learner(scenario, self.mechanism, self.population, self.groups,
+                               seed=seed)
         self.strategies = self.learner.initial(self.values, rng=self.learning_rng)
         self.bids = self.learner.bids(self.strategies, self.values)
         self.utility = np.zeros(self.n_bidders)
@@ -174,7 +176,7 @@ class Session:
         row |= m.strategy_metrics(self.bids, self.values, ratios,
                                   self.scenario.metrics.truthful_tol)
         row |= self.learner.round_metrics(revision, self.values, self.bids, self.utility,
-                                          dev)
+                                          self.rounds_done, dev)
         row |= m.dao_metrics(self.groups)
         self.totals["welfare"] += row["welfare"]
         self.totals["optimal_welfare"] += row["optimal_welfare"]

@@ -76,6 +76,10 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("constitution", "ConstitutionDAO: the crowdfund against Mechanism 1, and the "
                "crowdfund's learning by revision protocol",
                "constitution", plot_fn="constitution_plot.plot"),
+    Experiment("constitution-private-values",
+               "ConstitutionDAO under private values: pledge functions learned by SODA under "
+               "crowdfund and Mechanism 1, and whether the DAO still wins",
+               "constitution_private_values"),
     Experiment("emergence", "What emerges under Mechanism 1 (the demo): tie policies x "
                "protocols x seeds, fixed and redrawn values",
                "emergence"),
@@ -96,6 +100,10 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("dao-collusion",
                "Q-learning members in two DAOs: Mechanism 1 against crowdfund and split-the-bill",
                "dao_collusion"),
+    Experiment("no-regret-truthful",
+               "Hedge and EXP3 members, values redrawn: truthful under Mechanism 1 by DAO "
+               "size, free riding under crowdfund",
+               "no_regret_truthful"),
 )}
 
 

@@ -179,6 +179,13 @@ class MetricsSpec:
     agent_interval: int = spec(0, "record agent-level data every this many rounds (0: never)",
                                min=0)
     epsilon_every: int = spec(1, "compute epsilon every this many rounds", min=1)
+    equilibrium_every: int = spec(10, "values redrawn: compute the equilibrium metrics "
+                                     "(l2_to_bne ... epsilon_interim) on recorded rounds "
+                                     "that are multiples of this, and the last (0: never)",
+                                  min=0)
+    equilibrium_samples: int = spec(512, "values redrawn: size of the fixed value sample the "
+                                         "equilibrium metrics are estimated on (drawn once)",
+                                    min=16)
     every: int = spec(1, "record metrics every this many rounds (and the last round); the "
                          "other rounds skip the auction's bookkeeping and the metrics, so "
                          "cumulative columns and time averages are over recorded rounds",
