@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from dao_abm.cli import main
 from dao_abm.cli.paper_cmd import write_atomic
+from dao_abm.ensemble import q_reference
 from dao_abm.ensemble.qsessions import QEnsemble
 from dao_abm.equilibrium.closed_forms import closed_form
 from dao_abm.learning.ties import TIE_POLICIES
@@ -278,12 +279,60 @@ def test_daos_of_one_are_banchio_skrzypacz(mechanism, price) -> None:
 def test_dao_collusion_quick(frames) -> None:
     """Quick size (16 sessions, 4·10⁵ periods, k = 1, 2): with DAOs of one, Mechanism 1
     and split-the-bill reach the top bid like second price and the crowdfund colludes like
-    first price; with DAOs of two the crowdfund still yields the least revenue."""
-    table = dao_collusion.key_numbers(frames["dao-collusion"]).set_index(["mechanism", "k"])
+    first price; with DAOs of two the crowdfund still yields the least revenue. A DAO of two
+    against an individual is measured under every mechanism; the shares are shares."""
+    frame = frames["dao-collusion"]
+    table = dao_collusion.key_numbers(frame).set_index(["config", "mechanism", "k"])
     revenue = table["final_revenue"]
-    assert revenue["dao-vickrey", 1] > 0.85 and revenue["split-the-bill", 1] > 0.85
-    assert revenue["crowdfund", 1] < 0.4
-    assert revenue["crowdfund", 2] < min(revenue["dao-vickrey", 2], revenue["split-the-bill", 2])
+    two = revenue["two-daos"]
+    assert two["dao-vickrey", 1] > 0.85 and two["split-the-bill", 1] > 0.85
+    assert two["crowdfund", 1] < 0.4
+    assert two["crowdfund", 2] < min(two["dao-vickrey", 2], two["split-the-bill", 2])
+    assert table.loc["dao-vs-individual"].index.tolist() == [
+        (m, 2) for m in dao_collusion.MECHANISMS]
+    shares = table[["converged_share", "stage_nash_share", "tie_share", "dao_win"]]
+    assert ((shares >= 0) & (shares <= 1)).all().all()
+    assert (table["revenue_low"] <= revenue).all() and (revenue <= table["revenue_high"]).all()
+    # every session's final profile counted once per cell
+    profiles = frame[frame["table"] == "profile"].groupby(["config", "mechanism", "k"])
+    assert (profiles["sessions"].sum() == 16).all()
+
+
+def test_dao_collusion_groups() -> None:
+    """Two DAOs of k, or a DAO of k against one bidder; at k = 1 both are B&S's pair."""
+    assert dao_collusion.groups_of("two-daos", 3).tolist() == [0, 0, 0, 1, 1, 1]
+    assert dao_collusion.groups_of("dao-vs-individual", 3).tolist() == [0, 0, 0, 1]
+    assert dao_collusion.groups_of("dao-vs-individual", 1).tolist() == [0, 1]
+    with pytest.raises(ValueError, match="unknown configuration 'three'"):
+        dao_collusion.groups_of("three", 2)
+    cells = dao_collusion.cells((1, 2))
+    assert ("dao-vs-individual", "crowdfund", 1) not in cells and len(cells) == 9
+
+
+@pytest.mark.parametrize("mechanism", dao_collusion.MECHANISMS)
+def test_a_dao_against_an_individual_runs_on_the_kernel_as_on_the_reference(mechanism) -> None:
+    """Unequal groups (three members against one): the compiled kernel equals the numpy
+    reference bit for bit, and the individual is paid as a group of one."""
+    game = dao_collusion.game(mechanism, 3, "dao-vs-individual")
+    assert game.starts.tolist() == [0, 3, 4]
+    fast = QEnsemble(game, 3000, range(3), seed=2)
+    slow = QEnsemble(game, 3000, range(3), seed=2, kernel=q_reference)
+    fast.advance(3000)
+    slow.advance(3000)
+    assert np.array_equal(fast.state.q, slow.state.q)
+    assert fast.metrics().equals(slow.metrics())
+    bids = np.array([[0.95, 0.05, 0.05, 0.5]])  # the DAO's three members, the individual
+    price, reward = q_reference.expected_outcome(game, bids)
+    assert reward[0, 3] == 0.0  # the DAO wins in all three
+    if mechanism == "dao-vickrey":  # WTP max(0.95, 2·0.05, 3·0.05) = 0.95; t = 1 pays 0.5
+        assert price[0] == pytest.approx(0.5)
+        np.testing.assert_allclose(reward[0, :3], [0.5, 0.0, 0.0])
+    elif mechanism == "split-the-bill":  # sum 1.05, second price 0.5, split three ways
+        assert price[0] == pytest.approx(0.5)
+        np.testing.assert_allclose(reward[0, :3], 1 - 0.5 / 3)
+    else:  # crowdfund: pays its pledges 1.05, each its own
+        assert price[0] == pytest.approx(1.05)
+        np.testing.assert_allclose(reward[0, :3], [0.05, 0.95, 0.95])
 
 
 @pytest.mark.parametrize("name", ["bne-first-price", "bne-reserve", "bne-all-pay"])

@@ -1,22 +1,39 @@
 """Algorithmic collusion when the bidders are DAOs: Banchio & Skrzypacz's question for groups.
 
-Two DAOs of k members each bid for one item every period; every member values it at 1 (a
-member with access gets 1 minus its payment) and is a Q-learner exactly as in
+Two DAOs of k members each (``two-daos``), or one DAO of k members against one individual
+bidder (``dao-vs-individual``), bid for one item every period; every member values it at 1
+(a member with access gets 1 minus its payment) and is a Q-learner exactly as in
 ``banchio_skrzypacz`` (bids {0.05, ..., 0.95}, α = 0.05, γ = 0.99,
 ε_t = 0.025·exp(-0.0002·t), optimistic Q, bandit feedback: each member sees only its own
-reward). Ties between DAOs: a fair coin. Three two-level mechanisms:
+reward). Ties between group bids: a fair coin (B&S's rule; the kernel has no other). Three
+two-level mechanisms:
 
 - ``dao-vickrey`` (Mechanism 1: WTP, second price, max-equal-split): truthful for members;
 - ``crowdfund`` (pledges summed, pay your bid, shares pro rata): B&S's first price for groups;
 - ``split-the-bill`` (pledges summed, second price, equal split among all members).
 
-With k = 1 dao-vickrey is B&S's second price and crowdfund their first price. The question
-(issue #8, §3): does the truthful mechanism resist collusion the way second price does, and
-does the crowdfund collude like first price? Measured, per mechanism and k, over sessions:
-revenue per member (the price divided by k; at most 0.95 on this grid) of the final greedy
-profile and over the last hundredth of the periods, the members' mean final greedy bid, the
-share of sessions that converged (greedy profile unchanged for 1,000 periods) and the share
-ending at a stage-game Nash equilibrium.
+With k = 1 both configurations are B&S's two bidders: dao-vickrey is their second price and
+crowdfund their first price. The question (issue #8, §3): does the truthful mechanism
+resist collusion the way second price does, and does the crowdfund collude like first
+price? Measured, per configuration, mechanism and k, over sessions:
+
+- ``final_revenue``: the price of the final greedy profile (averaged over tie-breaks)
+  divided by the losing side's value, min(k, k') for groups of k and k' members of value 1:
+  revenue per member for two DAOs of k, the price itself against an individual. Truthful
+  bidding under a second-price rule would give 0.95 on this grid (every member at the top
+  bid); B&S's first-price collusion gives about 0.24;
+- ``last_revenue``: the same normalization of the realized revenue over the last hundredth
+  of the periods (exploration included);
+- ``mean_bid``: the members' mean final greedy bid; ``dao_bid``, ``other_bid``: the mean
+  greedy bid of the first DAO's members and of the other side's;
+- ``converged_share``: sessions whose greedy profile did not change in the last 1,000
+  periods (B&S's criterion); ``stage_nash_share``: sessions whose final greedy profile is a
+  stage-game Nash equilibrium (no member gains, in expected stage reward over tie-breaks,
+  by a one-shot deviation to another grid bid); ``tie_share``: sessions whose final greedy
+  group bids tie (there the tie rule splits the item; a rule favouring one group would
+  change these sessions' payoffs); ``dao_win``: the probability that the first DAO wins at
+  the final greedy profile (against an individual the efficient outcome is the DAO, of
+  value k > 1).
 """
 
 from __future__ import annotations
@@ -25,6 +42,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from dao_abm.ensemble.q_reference import group_bid
 from dao_abm.ensemble.qgame import QGame
 from dao_abm.ensemble.qsessions import QEnsemble
 from dao_abm.experiments.stats import mean_ci
@@ -33,72 +51,122 @@ from dao_abm.paper.banchio_skrzypacz import GRID, RECORDS
 from dao_abm.paper.common import new_figure
 
 MECHANISMS = ("dao-vickrey", "crowdfund", "split-the-bill")
+#: "two-daos": two DAOs of k; "dao-vs-individual": a DAO of k against one bidder alone.
+CONFIGS = ("two-daos", "dao-vs-individual")
 SIZES = (1, 2, 3, 5)
 FULL = (200, 1_000_000)  # sessions, periods
 QUICK = ((1, 2), 16, 400_000)  # sizes, sessions, periods
 COLORS = {"dao-vickrey": "tab:blue", "crowdfund": "tab:red", "split-the-bill": "tab:green"}
+#: Measures that are shares of sessions (reported without an interval).
+SHARES = ("converged_share", "stage_nash_share", "tie_share")
 
 
-def game(mechanism: str, k: int) -> QGame:
-    """Two DAOs of ``k`` members valuing 1 under ``mechanism`` (a preset name)."""
+def groups_of(config: str, k: int) -> np.ndarray:
+    """Each bidder's group: ``k`` members in group 0, then ``k`` (two DAOs) or one bidder
+    (a DAO against an individual) in group 1."""
+    if config not in CONFIGS:
+        raise ValueError(f"unknown configuration {config!r}; choose one of: "
+                         f"{', '.join(CONFIGS)}")
+    return np.repeat([0, 1], [k, k if config == "two-daos" else 1])
+
+
+def game(mechanism: str, k: int, config: str = "two-daos") -> QGame:
+    """Groups of members valuing 1 under ``mechanism`` (a preset name): two DAOs of ``k``
+    or a DAO of ``k`` against one individual (``config``)."""
     parts = preset(mechanism)
-    return QGame(values=np.ones(2 * k), grid=GRID, price=parts.upper.removesuffix("-price"),
-                 groups=np.repeat([0, 1], k), aggregation=parts.aggregation,
-                 sharing=parts.cost_sharing, alpha=0.05, gamma=0.99, epsilon=0.025,
-                 decay=0.0002, q_init="optimistic", window=1000)
+    groups = groups_of(config, k)
+    return QGame(values=np.ones(groups.size), grid=GRID,
+                 price=parts.upper.removesuffix("-price"), groups=groups,
+                 aggregation=parts.aggregation, sharing=parts.cost_sharing, alpha=0.05,
+                 gamma=0.99, epsilon=0.025, decay=0.0002, q_init="optimistic", window=1000)
 
 
-def run(*, seed: int | None = None, quick: bool = False) -> pd.DataFrame:
-    """Every mechanism and DAO size; quick: k = 1, 2, 16 sessions, 4·10⁵ periods."""
+def cells(sizes=SIZES) -> list[tuple[str, str, int]]:
+    """(config, mechanism, k) of the experiment: two DAOs at every size, a DAO against an
+    individual at sizes above 1 (at k = 1 it is the two-DAO game)."""
+    return [(config, mechanism, k) for config in CONFIGS for mechanism in MECHANISMS
+            for k in sizes if config == "two-daos" or k > 1]
+
+
+def run(*, seed: int | None = None, quick: bool = False,
+        size: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Every configuration, mechanism and DAO size; quick: k = 1, 2, 16 sessions,
+    4·10⁵ periods; ``size`` = (sessions, periods) overrides either."""
     sizes, sessions, periods = QUICK if quick else (SIZES, *FULL)
+    sessions, periods = size or (sessions, periods)
     seed = 0 if seed is None else seed
-    frames = [_one(m, k, sessions, periods, seed) for m in MECHANISMS for k in sizes]
+    frames = [run_cell(config, mechanism, k, sessions, periods, seed)
+              for config, mechanism, k in cells(sizes)]
     return pd.concat(frames, ignore_index=True)
 
 
-def _one(mechanism: str, k: int, sessions: int, periods: int, seed: int) -> pd.DataFrame:
-    ensemble = QEnsemble(game(mechanism, k), periods, range(sessions), seed=seed)
+def run_cell(config: str, mechanism: str, k: int, sessions: int, periods: int, seed: int
+             ) -> pd.DataFrame:
+    """One configuration, mechanism and size: "series" rows (revenue over each hundredth of
+    the periods), "profile" rows (final greedy group bids and their counts) and "summary"
+    rows (the measures of the module docstring)."""
+    the_game = game(mechanism, k, config)
+    scale = float(min(np.bincount(the_game.groups)))  # the losing side's value
+    ensemble = QEnsemble(the_game, periods, range(sessions), seed=seed)
     step, rows = periods // RECORDS, []
+    key = {"config": config, "mechanism": mechanism, "k": k}
     for r in range(RECORDS):
         ensemble.advance(step)
         record = ensemble.metrics(full=r == RECORDS - 1)
-        per_member = record["revenue"] / k
-        rows.append({"table": "series", "mechanism": mechanism, "k": k,
-                     "period": ensemble.rounds_done, "revenue_mean": per_member.mean(),
-                     "band_low": np.percentile(per_member, 5),
-                     "band_high": np.percentile(per_member, 95)})
+        normalized = record["revenue"] / scale
+        rows.append({"table": "series", **key, "period": ensemble.rounds_done,
+                     "revenue_mean": normalized.mean(),
+                     "band_low": np.percentile(normalized, 5),
+                     "band_high": np.percentile(normalized, 95)})
     bids = ensemble.greedy_bids()
+    first = the_game.groups == 0
+    group_bids = group_bid(the_game, bids)
     measures = {
-        "final_revenue": record["greedy_price"] / k,
-        "last_revenue": record["revenue"] / k,
+        "final_revenue": record["greedy_price"] / scale,
+        "last_revenue": record["revenue"] / scale,
         "mean_bid": bids.mean(axis=1),
+        "dao_bid": bids[:, first].mean(axis=1),
+        "other_bid": bids[:, ~first].mean(axis=1),
         "converged_share": record["converged"].astype(float),
         "stage_nash_share": (record["max_gain"] <= 1e-12).astype(float),
+        "tie_share": (group_bids[:, 0] == group_bids[:, 1]).astype(float),
+        "dao_win": (group_bids[:, 0] > group_bids[:, 1])
+        + 0.5 * (group_bids[:, 0] == group_bids[:, 1]),
     }
+    profiles = pd.DataFrame({"group_bid_0": group_bids[:, 0].round(10),
+                             "group_bid_1": group_bids[:, 1].round(10)}).value_counts()
+    for (g0, g1), count in profiles.items():
+        rows.append({"table": "profile", **key, "group_bid_0": g0, "group_bid_1": g1,
+                     "sessions": int(count), "share": count / sessions})
     for name, values in measures.items():
-        mean, low, high, _ = mean_ci(values)
-        rows.append({"table": "summary", "mechanism": mechanism, "k": k, "measure": name,
-                     "ours": mean, "ours_low": low, "ours_high": high,
-                     "sessions": sessions, "periods": periods})
+        mean, low, high, _ = mean_ci(np.asarray(values, dtype=float))
+        rows.append({"table": "summary", **key, "measure": name, "ours": mean,
+                     "ours_low": low, "ours_high": high, "sessions": sessions,
+                     "periods": periods, "seed": seed})
     return pd.DataFrame(rows)
 
 
 def plot(frame: pd.DataFrame) -> Figure:
-    """Left: final revenue per member against DAO size, per mechanism (95% intervals).
-    Right: revenue per member over time for the largest k (mean, 5-95% band)."""
+    """Left: final revenue per unit of the losing side's value against DAO size, per
+    mechanism (two DAOs: solid; a DAO against an individual: dashed; 95% intervals).
+    Right: revenue over time for two DAOs of the largest k (mean, 5-95% band)."""
     fig, (left, right) = new_figure(2, size=(12, 4.5))
     summary = frame[(frame["table"] == "summary") & (frame["measure"] == "final_revenue")]
-    for mechanism, part in summary.groupby("mechanism", sort=False):
+    for (config, mechanism), part in summary.groupby(["config", "mechanism"], sort=False):
         err = np.vstack([part["ours"] - part["ours_low"], part["ours_high"] - part["ours"]])
-        left.errorbar(part["k"], part["ours"], yerr=np.nan_to_num(err), marker="o",
-                      capsize=3, color=COLORS[mechanism], label=mechanism)
+        alone = config == "dao-vs-individual"
+        left.errorbar(part["k"] + (0.08 if alone else 0.0), part["ours"],
+                      yerr=np.nan_to_num(err), marker="s" if alone else "o", capsize=3,
+                      ls="--" if alone else "-", mfc="white" if alone else None,
+                      color=COLORS[mechanism],
+                      label=f"{mechanism}, {'DAO vs individual' if alone else 'two DAOs'}")
     left.axhline(0.95, color="grey", ls=":", lw=0.8, label="top bid 0.95")
-    left.set_xlabel("members per DAO (two DAOs)")
-    left.set_ylabel("revenue per member, final greedy bids")
-    left.set_ylim(0, 1)
-    left.legend(fontsize="small")
+    left.set_xlabel("members per DAO (k)")
+    left.set_ylabel("final greedy price / losing side's value")
+    left.set_ylim(0, 1.05)
+    left.legend(fontsize="x-small", ncol=2, loc="lower left")
     left.set_title("Collusion by Q-learning members")
-    series = frame[frame["table"] == "series"]
+    series = frame[(frame["table"] == "series") & (frame["config"] == "two-daos")]
     k = int(series["k"].max())
     for mechanism, part in series[series["k"] == k].groupby("mechanism", sort=False):
         right.plot(part["period"], part["revenue_mean"], color=COLORS[mechanism],
@@ -106,7 +174,7 @@ def plot(frame: pd.DataFrame) -> Figure:
         right.fill_between(part["period"], part["band_low"], part["band_high"],
                            color=COLORS[mechanism], alpha=0.2, lw=0)
     right.set_xscale("log")
-    right.set_ylim(0, 1)
+    right.set_ylim(0, 1.05)
     right.set_xlabel("period")
     right.set_ylabel("revenue per member per period")
     right.legend(fontsize="small")
@@ -115,12 +183,16 @@ def plot(frame: pd.DataFrame) -> Figure:
 
 
 def key_numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    """Final revenue per member and mean bid, per mechanism and k."""
+    """Per configuration, mechanism and k: final revenue (95% interval), last revenue,
+    mean bid and the shares of sessions converged, at a stage Nash equilibrium and tied."""
     summary = frame[frame["table"] == "summary"]
-    wide = summary.pivot_table(index=["mechanism", "k"], columns="measure", values="ours",
+    index = ["config", "mechanism", "k"]
+    wide = summary.pivot_table(index=index, columns="measure", values="ours",
                                sort=False).reset_index()
-    low = summary[summary["measure"] == "final_revenue"].set_index(["mechanism", "k"])
-    wide["revenue_low"] = low["ours_low"].to_numpy()
-    wide["revenue_high"] = low["ours_high"].to_numpy()
-    return wide[["mechanism", "k", "final_revenue", "revenue_low", "revenue_high",
-                 "last_revenue", "mean_bid", "converged_share", "stage_nash_share"]]
+    low = summary[summary["measure"] == "final_revenue"].set_index(index)
+    wide = wide.set_index(index)
+    wide["revenue_low"] = low["ours_low"]
+    wide["revenue_high"] = low["ours_high"]
+    return wide.reset_index()[[*index, "final_revenue", "revenue_low", "revenue_high",
+                               "last_revenue", "dao_bid", "other_bid", "converged_share",
+                               "stage_nash_share", "tie_share", "dao_win"]]

@@ -98,7 +98,8 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                "Banchio & Skrzypacz (2022): Q-learners collude under first price, not second",
                "banchio_skrzypacz"),
     Experiment("dao-collusion",
-               "Q-learning members in two DAOs: Mechanism 1 against crowdfund and split-the-bill",
+               "Q-learning members in two DAOs, or a DAO against an individual: Mechanism 1 "
+               "against crowdfund and split-the-bill",
                "dao_collusion"),
     Experiment("no-regret-truthful",
                "Hedge and EXP3 members, values redrawn: truthful under Mechanism 1 by DAO "
