@@ -25,7 +25,7 @@ from dao_abm import __version__, plots
 from dao_abm.equilibrium.runs import profile_metrics, run_game, run_json
 from dao_abm.errors import DaoAbmError
 from dao_abm.folders import unique_folder, write_atomically
-from dao_abm.model.metrics import converged_round, ratio
+from dao_abm.model.metrics import converged_round, converged_stretch, ratio
 from dao_abm.model.model import DaoAuctionModel
 from dao_abm.scenario import Scenario, write_scenario
 
@@ -68,7 +68,13 @@ def run_model(scenario: Scenario, *, progress: bool = False) -> RunResult:
 
 def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel) -> dict:
     """``converged_round`` (None if never), final and time-averaged values of the columns,
-    and ``epsilon_kind``: whether max_gain / mean_gain are exact or a lower bound, and how
+    and ``epsilon_kind``: ``converged_round`` is, for a rule with its own convergence
+    criterion (q-learning, ``converge_rounds``: a ``converged`` column), the first recorded
+    round of the converged stretch the run ends in (None if its last record has not
+    converged), else the first round of ``metrics.window`` settled recorded rounds
+    (``metrics.converged_round``).
+
+    ``epsilon_kind`` says whether max_gain / mean_gain are exact or a lower bound, and how
     they were searched (``learning.epsilon.epsilon_kind``). Runs of 2-16 individual bidders
     with i.i.d. uniform values redrawn every round add ``equilibrium``: the literature's
     metrics of the final shading profile (``equilibrium.runs``; estimator in run.json).
@@ -81,7 +87,12 @@ def summarize(scenario: Scenario, metrics: pd.DataFrame, model: DaoAuctionModel)
     """
     value_scale = float(np.mean(np.abs(model.values))) or 1.0
     tol = scenario.metrics.epsilon_tol * value_scale
-    rows = converged_round(metrics["changed"], metrics["max_gain"], tol, scenario.metrics.window)
+    own = metrics["converged"] if "converged" in metrics else None
+    if own is not None and len(own) and own.notna().all():  # the rule's own criterion
+        rows = converged_stretch(own)
+    else:
+        rows = converged_round(metrics["changed"], metrics["max_gain"], tol,
+                               scenario.metrics.window)
     last_change = _last_change(metrics["changed"])
     summary: dict = {  # rows of metrics are recorded rounds (metrics.every)
         "converged_round": None if rows is None else int(metrics["round"].iloc[rows - 1]),

@@ -152,6 +152,48 @@ def test_q_learning_last_price_states_and_convergence_counter():
     assert 0 <= rule.stable_rounds <= 19
 
 
+def test_q_learning_converges_when_the_greedy_profile_has_held_for_k_rounds():
+    """α = 1, γ = 0, Q₀ = 0, no exploration: Q[a] is a's last reward. The greedy option
+    (first maximizer) starts at 0; round 1 pays 0.5 on option 2 (greedy -> 2), round 2 pays
+    0.7 on option 1 (greedy -> 1), then option 0 pays 0 forever (greedy stays 1). With
+    K = 3 the rule has converged from round 5 on (rounds 3, 4, 5 unchanged), not before."""
+    rule = QLearning(alpha=1.0, gamma=0.0, exploration=0.0, q_init="zero", converge_rounds=3)
+    rng = np.random.default_rng(0)
+    rule.reset(1, 1, grid=None, rng=rng)
+    steps = [(0.5, 2), (0.7, 1)] + [(0.0, 0)] * 5
+    stable, converged = [], []
+    for reward, played in steps:
+        rule.learn(synthetic(reward=[reward], played=[played], k=3), rng)
+        stable.append(rule.stable_rounds)
+        converged.append(rule.converged)
+    assert stable == [0, 0, 1, 2, 3, 4, 5]
+    assert converged == [False, False, False, False, True, True, True]
+    assert rule.greedy.tolist() == [[[1]]]
+
+
+def test_q_learning_counts_the_initial_greedy_profile():
+    """The initial Q's greedy option counts as the first profile: a round that leaves it the
+    first maximizer is not a change (as the compiled kernel counts, ``qgame.converged``)."""
+    rule = QLearning(alpha=1.0, gamma=0.0, exploration=0.0, q_init="zero", converge_rounds=2)
+    rng = np.random.default_rng(0)
+    rule.reset(2, 1, grid=None, rng=rng)
+    rule.learn(synthetic(reward=[0.0, -0.5], played=[0, 1], k=3), rng)  # argmax stays 0
+    assert rule.stable_rounds == 1 and not rule.converged
+    rule.learn(synthetic(reward=[0.0, 0.0], played=[0, 2], k=3), rng)
+    assert rule.stable_rounds == 2 and rule.converged
+    rule.learn(synthetic(reward=[0.0, 0.1], played=[0, 2], k=3), rng)  # member 1 -> 2
+    assert rule.stable_rounds == 0 and not rule.converged
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (0, "learning.params.converge_rounds: 0 must be >= 1"),
+    (2.5, "learning.params.converge_rounds: expected an integer, got 2.5"),
+])
+def test_q_learning_converge_rounds_bad_values(value, message):
+    with pytest.raises(ValueError, match=message):
+        QLearning(converge_rounds=value)
+
+
 def test_exp3_finds_the_best_option_from_bandit_feedback():
     """Three options paying 0.9, 0.5, 0.1 (plus noise): after 3,000 rounds of bandit
     feedback the best option carries almost all the probability."""

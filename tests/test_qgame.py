@@ -165,3 +165,27 @@ def test_dao_abm_run_uses_the_kernel_and_session_0_is_the_single_run(tmp_path, c
     last = three[three["round"] == 20000]["revenue"]
     assert summary["metrics"]["revenue"]["final"]["mean"] == pytest.approx(last.mean())
     assert summary["sessions"] == 3 and 0 <= summary["converged_share"] <= 1
+
+
+def test_the_kernel_run_reports_convergence_with_converge_rounds(tmp_path) -> None:
+    """``learning.params.converge_rounds`` = K is the kernel's window: a session has
+    converged when its greedy profile has not changed in its last K periods, and
+    summary.json's share is the share of such sessions (``metrics.window`` plays no part).
+    Six sessions of a fast-settling variant of B&S, K = 2,000: the share is computed from
+    each session's last greedy change, and lies strictly between 0 and 1."""
+    sets = ["learning.params.gamma=0.5", "learning.params.decay=0.001", "sessions=6",
+            "rounds=5000", "metrics.every=1000", "metrics.window=1", "output.figures=false",
+            "learning.params.converge_rounds=2000"]
+    spec = load_scenario(MODELS / "banchio_skrzypacz.toml", sets)
+    ensemble = QEnsemble(kernel_game(spec), 5000, range(6), seed=spec.seed)
+    ensemble.advance(5000)
+    quiet = ensemble.state.t - (ensemble.state.last_change + 1)  # periods since the last
+    want = quiet >= 2000
+    assert 0 < want.mean() < 1
+    args = ["run", str(MODELS / "banchio_skrzypacz.toml"), "-q", "--out", str(tmp_path / "r")]
+    assert main([*args, *(f"--set={s}" for s in sets)]) == 0
+    metrics = pd.read_csv(tmp_path / "r" / "metrics.csv")
+    last = metrics[metrics["round"] == 5000].sort_values("session")
+    assert last["converged"].tolist() == want.tolist()
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["converged_share"] == pytest.approx(want.mean())

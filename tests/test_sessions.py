@@ -148,3 +148,76 @@ def test_ctrl_c_leaves_a_shorter_valid_folder(tmp_path: Path) -> None:
     metrics = pd.read_csv(folder / "metrics.csv")
     assert len(metrics) >= 2 and set(metrics["session"]) == {0, 1}
     assert json.loads((folder / "run.json").read_text())["interrupted"]
+
+
+def _never_changing(tmp_path: Path, *sets: str) -> list[str]:
+    """Two bidders of value 1 under first price on the grid {1, 1.5} (plus the value, so
+    the generic session loop runs, not the kernel), Q-learning with α = 1, γ = 0, Q₀ = 0 and
+    no exploration: a bid of 1 always earns 0 (it loses, or wins and pays 1) and 1.5 earns
+    0 or -0.5, so the greedy profile (first maximizer: the bid 1) never changes and the
+    run has converged from round K on."""
+    path = tmp_path / "never.toml"
+    path.write_text('''rounds = 6
+[population]
+n_members = 2
+[values]
+distribution = "lognormal"
+sigma = 0.0
+[graph]
+kind = "none"
+[daos]
+method = "singletons"
+[mechanism]
+preset = "dao-vickrey"
+upper = "first-price"
+[learning]
+rule = "q-learning"
+protocol = "simultaneous"
+grid_scale = "absolute"
+grid = [1.0, 1.5]
+grid_value = true
+[learning.params]
+alpha = 1.0
+gamma = 0.0
+exploration = 0.0
+q_init = "zero"
+[output]
+figures = false
+''')
+    return ["run", str(path), "-q", *(f"--set={s}" for s in sets)]
+
+
+@pytest.mark.parametrize(("k", "share", "first"), [(4, 1.0, 4), (6, 1.0, 6), (7, 0.0, None)])
+def test_q_learning_convergence_in_the_session_loop(tmp_path: Path, k, share, first) -> None:
+    """The ``converged`` column is q-learning's own criterion, per session and round (the
+    greedy profile unchanged for ``converge_rounds`` = K rounds, the initial one counting),
+    and summary.json's share and round use it: single run and three sessions alike."""
+    args = _never_changing(tmp_path, f"learning.params.converge_rounds={k}")
+    assert main([*args, "--out", str(tmp_path / "one")]) == 0
+    assert main([*args, "--out", str(tmp_path / "three"), "--set=sessions=3"]) == 0
+    one = pd.read_csv(tmp_path / "one" / "metrics.csv")
+    assert one["converged"].tolist() == [float(r >= k) for r in range(1, 7)]
+    assert json.loads((tmp_path / "one" / "summary.json").read_text())[
+        "converged_round"] == first
+    three = pd.read_csv(tmp_path / "three" / "metrics.csv")
+    assert three.groupby("session")["converged"].apply(list).tolist() == [
+        one["converged"].tolist()] * 3
+    summary = json.loads((tmp_path / "three" / "summary.json").read_text())
+    assert summary["converged_share"] == share
+    assert summary["converged_round"]["mean"] == first
+
+
+def test_rules_without_a_criterion_report_no_convergence_column_values(tmp_path) -> None:
+    """Hedge has no convergence criterion of its own: ``converged`` is empty and the run
+    falls back to ``metrics.window``."""
+    args = _never_changing(tmp_path, "learning.rule=hedge", "learning.params={}")
+    assert main([*args, "--out", str(tmp_path / "h")]) == 0
+    metrics = pd.read_csv(tmp_path / "h" / "metrics.csv")
+    assert metrics["converged"].isna().all()
+
+
+def test_converge_rounds_bad_value_is_one_line_naming_the_key(tmp_path, capsys) -> None:
+    args = _never_changing(tmp_path, "learning.params.converge_rounds=0")
+    assert main([*args, "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "learning.params.converge_rounds" in err and err.count("\n") == 1

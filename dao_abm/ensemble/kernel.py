@@ -44,4 +44,4 @@ def kernel_game(scenario: Scenario) -> QGame | None:
                  groups=population.labels, aggregation=mechanism.aggregation,
                  sharing=mechanism.cost_sharing, alpha=params.alpha, gamma=params.gamma,
                  epsilon=params.exploration, decay=params.decay, q_init=q_init,
-                 window=scenario.metrics.window)
+                 window=params.converge_rounds)

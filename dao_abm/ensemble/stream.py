@@ -3,8 +3,11 @@
 ``RunStream`` appends chunks of rows to CSV files in the (temporary) run folder, so memory
 holds one recorded round of every session at a time, never the whole history.
 ``SessionStats`` keeps, per session and metric, the last recorded value, the running sum and
-count behind the time average, and the convergence window (``metrics.window`` recorded
-rounds without a strategy change or with ε below tolerance, as ``converged_round``), and
+count behind the time average, and convergence: the rule's own criterion where the rows
+carry one (a ``converged`` column, q-learning's "greedy profile unchanged for
+``learning.params.converge_rounds`` rounds": a session counts as converged when its last
+record is, from the first record of that converged stretch, ``converged_round``), else
+``metrics.window`` recorded rounds without a strategy change or with ε below tolerance, and
 turns them into ``summary.json``: per metric the across-session mean and 95% interval
 (Student t over sessions, ``experiments.stats.mean_ci``) of the final value and of the time
 average, and the share of sessions that converged.
@@ -69,7 +72,8 @@ class SessionStats:
         self.total += np.where(finite, x, 0.0)
         self.count += finite
         self.recorded += 1
-        if "converged" in rows:  # the kernel's own criterion (greedy profile held)
+        if "converged" in rows and rows["converged"].notna().all():
+            # the rule's own criterion (q-learning: the greedy profile held for K rounds)
             now = rows["converged"].to_numpy(dtype=bool)
             rounds = rows["round"].to_numpy()
             self.first_of_run = np.where(now & (self.run == 0), rounds, self.first_of_run)

@@ -283,15 +283,19 @@ class Learner:
                       utility: np.ndarray, round_number: int = 0,
                       dev: np.ndarray | None = None) -> dict[str, float]:
         """max/mean gain (epsilon; NaN unless every member's gain is known), regret,
-        strategy changes, the equilibrium metrics (``equilibrium_metrics``, of the revised
-        strategies) and, on epsilon rounds (else NaN), what each member's own bid does for
-        it (``metrics.own_bid_metrics``; ``dev``: its deviations, if already computed)."""
+        strategy changes, the rule's own convergence criterion (1/0; NaN for rules without
+        one), the equilibrium metrics (``equilibrium_metrics``, of the revised strategies)
+        and, on epsilon rounds (else NaN), what each member's own bid does for it
+        (``metrics.own_bid_metrics``; ``dev``: its deviations, if already computed)."""
         regret, gain = revision.regret, revision.gain
         row = {
             "max_gain": float(gain.max()) if np.isfinite(gain).all() else float("nan"),
             "mean_gain": float(gain.mean()) if np.isfinite(gain).all() else float("nan"),
             "mean_regret": float(regret.mean()) if regret is not None else float("nan"),
             "changed": int(revision.changed.sum()),
+            # the rule's own convergence criterion where it has one (q-learning: the greedy
+            # profile unchanged for learning.params.converge_rounds rounds), else NaN
+            "converged": float(getattr(self.rule, "converged", float("nan"))),
         } | self.equilibrium_metrics(revision.strategies, round_number)
         if not self.epsilon_round:
             return row | dict.fromkeys(m.OWN_BID_COLUMNS, float("nan"))

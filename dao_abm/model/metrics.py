@@ -168,6 +168,17 @@ def dao_metrics(groups: Groups) -> dict[str, float]:
     }
 
 
+def converged_stretch(converged: Sequence[float]) -> int | None:
+    """First row r (1-based) of the run of converged rows (``converged`` true: a rule's own
+    criterion, e.g. q-learning's greedy profile held for K rounds) that the record ends in;
+    None if the last row has not converged."""
+    held = np.asarray(converged, dtype=np.float64) > 0
+    if not held.size or not held[-1]:
+        return None
+    breaks = np.flatnonzero(~held)
+    return int(breaks[-1]) + 2 if breaks.size else 1
+
+
 def converged_round(changed: Sequence[float], max_gain: Sequence[float], tol: float,
                     window: int) -> int | None:
     """First round r (1-based) such that in rounds r..r+K-1 no strategy changed or the

@@ -38,7 +38,7 @@ COLUMNS = (
     "pivotal_members", "pivotal_truthful_share", "max_gain", "mean_gain", "mean_regret",
     "budget_residual", "negative_utility_members", "ir_failures", "winner_dao",
     "winner_size", "price", "n_access", "n_daos", "mean_dao_size", "max_dao_size",
-    "changed", *EQUILIBRIUM_COLUMNS,
+    "changed", "converged", *EQUILIBRIUM_COLUMNS,
 )
 
 

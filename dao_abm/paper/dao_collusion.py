@@ -163,8 +163,9 @@ def plot(frame: pd.DataFrame) -> Figure:
     left.axhline(0.95, color="grey", ls=":", lw=0.8, label="top bid 0.95")
     left.set_xlabel("members per DAO (k)")
     left.set_ylabel("final greedy price / losing side's value")
-    left.set_ylim(0, 1.05)
-    left.legend(fontsize="x-small", ncol=2, loc="lower left")
+    left.set_ylim(0, 1.3)
+    left.set_xticks(sorted(summary["k"].unique()))
+    left.legend(fontsize="x-small", ncol=2, loc="upper center")
     left.set_title("Collusion by Q-learning members")
     series = frame[(frame["table"] == "series") & (frame["config"] == "two-daos")]
     k = int(series["k"].max())

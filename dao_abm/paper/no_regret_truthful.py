@@ -9,7 +9,8 @@ or ``exp3`` (bandit feedback: only the realized payoff), under ``dao-vickrey`` (
 (``dao_abm.noregret``: a compiled loop held equal, choice for choice, to the registered
 rule objects).
 
-Measured per session: the mean over members of the weight on factor 1 (``w1``), the share
+Measured per session, over the DAOs' members (against a single bidder: the DAO's members
+only): the mean over members of the weight on factor 1 (``w1``), the share
 of members whose weight on 1 exceeds 1/2, the mean expected factor, and **rounds to
 truthful**: the first recorded round at which the session's mean weight on factor 1 reaches
 ``THRESHOLD`` = 0.9 (Hedge at weight 0.9 on truthful bids plays it nine rounds in ten; EXP3's
@@ -25,7 +26,9 @@ rows: Δ by Monte Carlo on the compiled auction). Under Mechanism 1 factor 0.9 a
 only when the member's critical bid p/s_max (its equal share of the price) lies in
 (0.9v, v]: the pivot probability. It falls with k as the price per head concentrates, but
 not to zero: a member's bid decides its own access to the equal-split set however large
-the DAO, so Δ and the rounds to truthful level off.
+the DAO, so Δ and the rounds to truthful level off. Against a single bidder the price is one
+bid, the price per head falls like 1/k, and so do the pivot probability and Δ: there the
+rounds grow about linearly in k.
 """
 
 from __future__ import annotations
@@ -98,8 +101,11 @@ def cells(seed: int, quick: bool) -> list[Cell]:
             Cell("exp3", "exp3", "dao-vickrey", "exp3", 1, sessions=4, rounds=4000,
                  every=200, seed=seed)]
     out = [Cell("main", "hedge", m, "hedge", k, seed=seed) for m in MECHANISMS for k in SIZES]
-    out += [Cell("main", "hedge, DAO vs one bidder", m, "hedge", k, opponent="bidder",
-                 seed=seed) for m in MECHANISMS[:2] for k in SIZES[1:]]
+    out += [Cell("main", "hedge, DAO vs one bidder", "dao-vickrey", "hedge", k,
+                 opponent="bidder", sessions=16, rounds=100_000, every=500, seed=seed)
+            for k in SIZES[1:]]
+    out += [Cell("main", "hedge, DAO vs one bidder", "crowdfund", "hedge", k,
+                 opponent="bidder", seed=seed) for k in SIZES[1:]]
     knobs = [("eta 0.1", {"params": {"eta": 0.1}, "rounds": 40_000, "every": 200}),
              ("eta 2", {"params": {"eta": 2.0}, "every": 25}),
              ("fine grid", {"grid": "fine", "rounds": 40_000, "every": 200}),
@@ -130,8 +136,8 @@ def _cell_rows(cell: Cell) -> list[dict]:
             "opponent": cell.opponent, "k": cell.k, "eta": cell.eta, "grid": cell.grid,
             "seed": cell.seed, "sessions": cell.sessions, "rounds": cell.rounds,
             "seconds": seconds}
-    w1, factor = trace.overall("w1"), trace.overall("factor")
-    share, modal = trace.overall("share"), trace.overall("modal")
+    w1, factor, share, modal = (_members(trace, cell, metric)
+                                for metric in ("w1", "factor", "share", "modal"))
     rows = []
     for r, t in enumerate(trace.rounds):
         rows.append({**base, "part": f"{cell.part}-curve", "round": int(t),
@@ -151,26 +157,36 @@ def _cell_rows(cell: Cell) -> list[dict]:
     return rows
 
 
-def theory(sizes=SIZES, *, etas=(0.1, 0.5, 2.0), draws: int = 400_000,
+def _members(trace, cell: Cell, metric: str) -> np.ndarray:
+    """``(R, S)`` a metric over the DAOs' members: all members between two DAOs; the DAO's
+    alone against a single bidder (who rarely wins against a large DAO, so its weights stay
+    near uniform and would hide the DAO's in a mean over everyone)."""
+    return trace.overall(metric) if cell.opponent == "dao" else getattr(trace, metric)[..., 0]
+
+
+def theory(sizes=SIZES, *, opponent: str = "dao", etas=(0.1, 0.5, 2.0), draws: int = 400_000,
            seed: int = 0) -> list[dict]:
-    """Per k, against truthful others under Mechanism 1 (tenths grid): Δ_0.9 and Δ_0.5, the
-    expected gain of factor 1 over 0.9 and 0.5 in units of the value; the pivot
+    """Per k, against truthful others under Mechanism 1 (tenths grid), for a member of a
+    DAO of k facing a DAO of k (``opponent="dao"``) or one bidder (``"bidder"``): Δ_0.9 and
+    Δ_0.5, the expected gain of factor 1 over 0.9 and 0.5 in units of the value; the pivot
     probability P(0.9v < c <= v) that factors 0.9 and 1 get different outcomes; and the
     Hedge rounds t solving Σ_{α<1} exp(−η t Δ_α) = 1/9 (weight 0.9 on factor 1)."""
     factors = np.asarray(FACTORS)
     rng = np.random.default_rng([seed, 7])
     rows = []
     for k in sizes:
-        n = 2 * k
+        n = 2 * k if opponent == "dao" else k + 1
         values = rng.random((max(draws // n, 2000), n))
         table = deviation_table(0, values, values.copy(), values[..., None] * factors,
-                                np.array([0, k, n], dtype=np.int64)) / values[..., None]
+                                np.array([0, k, n], dtype=np.int64))
+        table = table[:, :k] / values[:, :k, None]  # the first DAO's members
         delta = (table[..., -1:] - table).reshape(-1, factors.size).mean(axis=0)[:-1]
         pivot = float((table[..., -1] != table[..., -2]).mean())
         for eta in etas:
             rows.append({"part": "theory", "mechanism": "dao-vickrey", "rule": "hedge",
-                         "k": k, "eta": eta, "delta": delta[-1], "delta_half": delta[4],
-                         "pivot": pivot, "predicted_rounds": hedge_rounds(delta, eta)})
+                         "opponent": opponent, "k": k, "eta": eta, "delta": delta[-1],
+                         "delta_half": delta[4], "pivot": pivot,
+                         "predicted_rounds": hedge_rounds(delta, eta)})
     return rows
 
 
@@ -201,7 +217,9 @@ def run(*, seed: int | None = None, quick: bool = False) -> pd.DataFrame:
     rows: list[dict] = []
     for cell in cells(seed, quick):
         rows += _cell_rows(cell)
-    rows += theory((1, 2) if quick else SIZES, draws=20_000 if quick else 400_000, seed=seed)
+    draws = 20_000 if quick else 400_000
+    rows += theory((1, 2) if quick else SIZES, draws=draws, seed=seed)
+    rows += theory((2,) if quick else SIZES[1:], opponent="bidder", draws=draws, seed=seed)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -235,7 +253,7 @@ def plot(frame: pd.DataFrame) -> Figure:
     pivot probability by k."""
     fig, axes = new_figure(3, 2, size=(16, 9.5))
     _rounds_panel(axes[0], frame)
-    _curves(axes[1], frame, "w1", "weight on factor 1 (mean over sessions)")
+    _curves(axes[1], frame, "w1", "weight on factor 1")
     _curves(axes[2], frame, "factor", "mean expected factor")
     _final_factor(axes[3], frame)
     _exp3(axes[4], frame)
@@ -265,13 +283,16 @@ def _rounds_panel(ax, frame: pd.DataFrame) -> None:
                 label="fine grid: rounds to mean factor 0.98 (weight on 1 stays < 0.9)")
     theory = frame[frame["part"] == "theory"]
     for eta, style in ((0.1, ":"), (0.5, "-"), (2.0, "-.")):
-        part = theory[theory["eta"] == eta]
+        part = theory[(theory["eta"] == eta) & (theory["opponent"] == "dao")]
         ax.plot(part["k"], part["predicted_rounds"], color="grey", ls=style, lw=1,
-                label=f"ln 9 / (η Δ) prediction, η = {eta}" if eta == 0.5 else
+                label=f"Σ exp(−η t Δ) = 1/9 prediction, η = {eta}" if eta == 0.5 else
                 f"prediction, η = {eta}")
+    part = theory[(theory["eta"] == 0.5) & (theory["opponent"] == "bidder")]
+    ax.plot(part["k"], part["predicted_rounds"], color="tab:cyan", ls="-", lw=1, alpha=0.6,
+            label="prediction, DAO vs one bidder, η = 0.5")
     ax.set(xscale="log", yscale="log", xlabel="DAO size k",
            ylabel=f"rounds to weight {THRESHOLD} on factor 1",
-           title="dao-vickrey, Hedge: rounds to truthful (mean, 95% CI over sessions)")
+           title="dao-vickrey, Hedge: rounds to truthful (95% CI)")
     ax.legend(fontsize="x-small")
     ax.grid(alpha=0.3, which="both")
 
@@ -288,7 +309,7 @@ def _curves(ax, frame: pd.DataFrame, metric: str, ylabel: str) -> None:
             ax.fill_between(part["round"], part[f"{metric}_low"], part[f"{metric}_high"],
                             color=colour, alpha=0.08)
     ax.set(xscale="log", xlabel="round", ylabel=ylabel,
-           title=f"Hedge (η = 0.5): {ylabel}, two DAOs of k (5–95% of sessions)")
+           title=f"Hedge, two DAOs of k: {ylabel}")
     ax.legend(fontsize="x-small", ncol=2)
     ax.grid(alpha=0.3)
 
@@ -323,9 +344,14 @@ def _exp3(ax, frame: pd.DataFrame) -> None:
 
 def _theory_panel(ax, frame: pd.DataFrame) -> None:
     theory = frame[(frame["part"] == "theory") & (frame["eta"] == 0.5)]
-    ax.plot(theory["k"], theory["pivot"], marker="o", label="pivot probability P(0.9v < c ≤ v)")
-    ax.plot(theory["k"], theory["delta"], marker="s", label="Δ_0.9 = E[u(1) − u(0.9)] / v")
+    for opponent, style in (("dao", "-"), ("bidder", "--")):
+        part = theory[theory["opponent"] == opponent]
+        against = "a DAO of k" if opponent == "dao" else "one bidder"
+        ax.plot(part["k"], part["pivot"], marker="o", ls=style, color="tab:blue",
+                label=f"pivot probability P(0.9v < c ≤ v), against {against}")
+        ax.plot(part["k"], part["delta"], marker="s", ls=style, color="tab:orange",
+                label=f"Δ_0.9 = E[u(1) − u(0.9)] / v, against {against}")
     ax.set(xscale="log", yscale="log", xlabel="DAO size k",
-           title="Mechanism 1, truthful others: why the rounds level off")
+           title="Mechanism 1, truthful others: the gain of bidding 1, not 0.9")
     ax.legend(fontsize="x-small")
     ax.grid(alpha=0.3, which="both")

@@ -174,8 +174,9 @@ class MetricsSpec:
                                min=0.0)
     epsilon_tol: float = spec(1e-6, "epsilon (largest gain from best-responding, relative to "
                                      "the mean value) below this counts as settled", min=0.0)
-    window: int = spec(20, "K: rounds without change (or with epsilon below tol) to converge",
-                       min=1)
+    window: int = spec(20, "K: rounds without change (or with epsilon below tol) to converge "
+                           "(rules without their own criterion; q-learning: "
+                           "learning.params.converge_rounds)", min=1)
     agent_interval: int = spec(0, "record agent-level data every this many rounds (0: never)",
                                min=0)
     epsilon_every: int = spec(1, "compute epsilon every this many rounds", min=1)

@@ -10,8 +10,12 @@ not a mean over value draws) updates only that entry:
 The state s is nothing ("stateless", the paper's baseline) or the last price of the
 member's lot bucketed by its grid ("last-price", K + 1 states). Initial Q-values are
 "optimistic", every entry max_k (v - b_k)+ / (1 - γ), the largest discounted payoff any
-bid could earn, so every option is tried; or "zero". The paper's convergence criterion,
-the greedy profile unchanged for K rounds, is ``stable_rounds >= K``. Feedback: ``bandit``
+bid could earn, so every option is tried; or "zero". Convergence as the paper defines it
+(B&S §3: "the greedy action profile unchanged for K periods", K = 1,000 there;
+``converge_rounds``): ``stable_rounds`` counts the updates since the greedy policy (the
+first maximizer of Q in every state, every member and item) last changed, the initial Q's
+greedy policy counting as the first, and ``converged`` is ``stable_rounds >= K``; the run
+reports it per round and session (``converged`` in metrics.csv). Feedback: ``bandit``
 (default) or ``expected`` (mean utility over sampled values; not the paper's).
 """
 
@@ -47,6 +51,9 @@ class QLearning(GridRule):
                            choices=STATES)
         q_init: str = param("optimistic", "q-learning: initial Q-values, max_k (v - b_k)+ / "
                                           "(1 - γ) everywhere, or 0", choices=Q_INIT)
+        converge_rounds: int = param(1000, "q-learning: K, converged once the greedy bid "
+                                           "profile has not changed for K rounds (B&S: 1,000)",
+                                     min=1)
 
     def reset(self, n_members: int, n_items: int, *, grid=None,
               rng: np.random.Generator) -> None:
@@ -54,8 +61,13 @@ class QLearning(GridRule):
         self.q: np.ndarray | None = None  # (n, m, states, K), built on the first round
         self.state: np.ndarray | None = None  # (n, m)
         self.t = 0
-        self.greedy: np.ndarray | None = None  # (n, m) greedy options in the current state
-        self.stable_rounds = 0  # rounds since the greedy profile last changed
+        self.greedy: np.ndarray | None = None  # (n, m, states) greedy option of each state
+        self.stable_rounds = 0  # updates since the greedy policy last changed
+
+    @property
+    def converged(self) -> bool:
+        """Whether the greedy policy has been unchanged for ``converge_rounds`` updates."""
+        return self.stable_rounds >= self.params.converge_rounds
 
     def learn(self, fb: Feedback, rng: np.random.Generator) -> np.ndarray:
         n, m, k = fb.options.shape
@@ -65,6 +77,7 @@ class QLearning(GridRule):
             if p.q_init == "optimistic":
                 self.q += (fb.headroom / (1.0 - p.gamma))[:, :, None, None]
             self.state = np.zeros((n, m), dtype=np.int64)
+            self.greedy = self.q.argmax(axis=-1)
         member, item = np.indices((n, m))
         nxt = self._next_state(fb)
         target = fb.reward[:, None] + p.gamma * self.q[member, item, nxt].max(axis=-1)
@@ -72,8 +85,8 @@ class QLearning(GridRule):
         self.q[member, item, self.state, fb.played] = (1 - p.alpha) * played + p.alpha * target
         self.state = nxt
         q_now = self.q[member, item, nxt]
-        greedy = q_now.argmax(axis=-1)
-        same = self.greedy is not None and np.array_equal(greedy, self.greedy)
+        greedy = self.q.argmax(axis=-1)
+        same = np.array_equal(greedy, self.greedy)
         self.stable_rounds = self.stable_rounds + 1 if same else 0
         self.greedy = greedy
         epsilon = p.exploration * np.exp(-p.decay * self.t)
