@@ -36,7 +36,7 @@ try:
 except ImportError:  # pragma: no cover - exercised only without numba
     njit = None
 
-__all__ = ["available", "nearest_to_truthful_single"]
+__all__ = ["available", "nearest_to_truthful_sessions", "nearest_to_truthful_single"]
 
 #: Groups at most this large are sorted by counting; larger ones use np.argsort.
 _COUNT_MAX = 64
@@ -78,6 +78,40 @@ def nearest_to_truthful_single(
             np.ascontiguousarray(revising, dtype=np.bool_),
             groups.labels, groups.order, groups.starts, groups.sizes, keep,
             strategies, gain, changed, srt, pos, info)
+    return strategies, gain, changed
+
+
+def nearest_to_truthful_sessions(
+    bids: np.ndarray,
+    values: np.ndarray,
+    revising: np.ndarray,
+    groups: Groups,
+    *,
+    keep: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``nearest_to_truthful_single`` for S independent profiles on the same DAOs at once
+    (sessions of one scenario): row s of each answer is, bit for bit, the single call on
+    row s. Rows run in parallel (numba ``prange``).
+
+    Args:
+        bids: ``(S, n)`` float64 current bids (finite, >= 0).
+        values: ``(n,)`` values every row shares, or ``(S, n)``.
+        revising: ``(S, n)`` bool.
+        groups: the membership every row shares.
+        keep: True for "keep", False for "truthful".
+    """
+    bids = np.ascontiguousarray(bids, dtype=np.float64)
+    s, n = bids.shape
+    values = np.ascontiguousarray(np.broadcast_to(values, (s, n)), dtype=np.float64)
+    strategies = np.empty((s, n))
+    gain = np.empty((s, n))
+    changed = np.empty((s, n), dtype=np.bool_)
+    srt = np.empty((s, n))
+    pos = np.empty((s, n), dtype=np.int32 if n < 2**31 else np.int64)
+    info = np.empty((s, n), dtype=np.int64)
+    _sessions(bids, values, np.ascontiguousarray(revising, dtype=np.bool_), groups.labels,
+              groups.order, groups.starts, groups.sizes, keep, strategies, gain, changed,
+              srt, pos, info)
     return strategies, gain, changed
 
 
@@ -298,4 +332,18 @@ def _define_kernel():
     return kernel
 
 
+def _define_sessions(kernel):
+    from numba import prange
+
+    @njit(cache=True, parallel=True, error_model="numpy")
+    def sessions(bids, values, revising, labels, order, starts, sizes, keep, strategies,
+                 gain, changed, srt, pos, info):
+        for s in prange(bids.shape[0]):
+            kernel(bids[s], values[s], revising[s], labels, order, starts, sizes, keep,
+                   strategies[s], gain[s], changed[s], srt[s], pos[s], info[s])
+
+    return sessions
+
+
 _kernel = _define_kernel() if njit is not None else None
+_sessions = _define_sessions(_kernel) if njit is not None else None

@@ -285,12 +285,13 @@ class Learner:
             "knots": int(self.space.size), "bid_grid": int(self.space.bids.size)}
 
     def round_metrics(self, revision: Revision, values: np.ndarray, bids: np.ndarray,
-                      utility: np.ndarray, round_number: int = 0) -> dict[str, float]:
+                      utility: np.ndarray, round_number: int = 0,
+                      dev: np.ndarray | None = None) -> dict[str, float]:
         """max/mean gain (epsilon; NaN unless every member's gain is known), regret,
         strategy changes, the rule's own convergence criterion (1/0; NaN for rules without
         one), the equilibrium metrics (``equilibrium_metrics``, of the revised strategies)
         and, on epsilon rounds (else NaN), what each member's own bid does for it
-        (``metrics.own_bid_metrics``)."""
+        (``metrics.own_bid_metrics``; ``dev``: its deviations, if already computed)."""
         regret, gain = revision.regret, revision.gain
         row = {
             "max_gain": float(gain.max()) if np.isfinite(gain).all() else float("nan"),
@@ -303,7 +304,7 @@ class Learner:
         } | self.equilibrium_metrics(revision.strategies, round_number)
         if not self.epsilon_round:
             return row | dict.fromkeys(m.OWN_BID_COLUMNS, float("nan"))
-        return row | m.own_bid_metrics(self.market, values, bids, utility)
+        return row | m.own_bid_metrics(self.market, values, bids, utility, dev)
 
 
 #: Most members whose utility losses the engine's equilibrium metrics measure (a fixed

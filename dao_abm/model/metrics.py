@@ -77,7 +77,7 @@ OWN_BID_COLUMNS = ("outcome_truthful_share", "pivotal_members", "pivotal_truthfu
 
 
 def own_bid_metrics(market: Market, values: np.ndarray, bids: np.ndarray,
-                    utility: np.ndarray) -> dict[str, float]:
+                    utility: np.ndarray, dev: np.ndarray | None = None) -> dict[str, float]:
     """What each member's own bid does for it this round, every other bid fixed.
 
     Each member's utility is evaluated had it bid its value and had it bid 0
@@ -100,10 +100,12 @@ def own_bid_metrics(market: Market, values: np.ndarray, bids: np.ndarray,
         market: the mechanism and DAOs that ran this round.
         values, bids: ``(n,)`` or ``(n, m)``.
         utility: ``(n,)`` realized utilities.
+        dev: ``own_bid_deviations(market, values, bids)`` if already computed (an ensemble
+            computes it for all its sessions in one call).
     """
     tol = 1e-9 * max(1.0, float(np.abs(values).max()))
-    candidates = np.stack([values, np.zeros_like(values)], axis=-1)  # truthful, abstain
-    dev = deviation_utilities(market, values, bids, candidates)
+    if dev is None:
+        dev = own_bid_deviations(market, values, bids)
     dev = dev[:, None, :] if dev.ndim == 2 else dev  # (n, m, 2)
     same = np.abs(dev[..., 0] - utility[:, None]) <= tol
     row = dict.fromkeys(OWN_BID_COLUMNS, float("nan"))
@@ -120,6 +122,13 @@ def own_bid_metrics(market: Market, values: np.ndarray, bids: np.ndarray,
         "pivotal_truthful_share": float(same[pivotal].mean()) if n_pivotal else float("nan"),
         "ir_failures": int((truthful < -tol).sum()),
     }
+
+
+def own_bid_deviations(market: Market, values: np.ndarray, bids: np.ndarray) -> np.ndarray:
+    """``(*S, n[, m], 2)`` each member's utility had it alone bid its value, and 0
+    (``deviation_utilities``; ``values`` and ``bids`` may have leading profile axes)."""
+    candidates = np.stack([values, np.zeros_like(values)], axis=-1)  # truthful, abstain
+    return deviation_utilities(market, values, bids, candidates)
 
 
 def strategy_metrics(

@@ -165,7 +165,8 @@ class Session:
             if self._fixed_optimum is not None:  # OPT depends on who is grouped with whom
                 self._fixed_optimum = self._optimum(self.values)
 
-    def _record(self, outcome: Outcome, revision) -> None:
+    def _record(self, outcome: Outcome, revision, dev: np.ndarray | None = None) -> None:
+        """The round's row (``dev``: ``metrics.own_bid_deviations`` if computed)."""
         optimum = self._fixed_optimum
         if optimum is None:
             optimum = self._optimum(self.values)
@@ -175,7 +176,7 @@ class Session:
         row |= m.strategy_metrics(self.bids, self.values, ratios,
                                   self.scenario.metrics.truthful_tol)
         row |= self.learner.round_metrics(revision, self.values, self.bids, self.utility,
-                                          self.rounds_done)
+                                          self.rounds_done, dev)
         row |= m.dao_metrics(self.groups)
         self.totals["welfare"] += row["welfare"]
         self.totals["optimal_welfare"] += row["optimal_welfare"]
