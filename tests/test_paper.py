@@ -256,11 +256,19 @@ def test_banchio_skrzypacz_first_price_colludes_second_price_does_not(frames) ->
     """Quick size (50 sessions, 4·10⁵ periods): first-price revenue settles low, near B&S's
     0.24 (their Figure 1: 0.2265); second price goes to (0.95, 0.95) as in B&S (994/1000)."""
     frame = frames["banchio-skrzypacz"]
-    ours = frame[frame["table"] == "summary"].set_index(["price", "measure"])["ours"]
+    summary = frame[frame["table"] == "summary"].set_index(["ties", "price", "measure"])
+    ours = summary["ours"]["coin"]
     assert 0.15 < ours["first", "final_revenue"] < 0.35
     assert ours["first", "converged_share"] > 0.9 and ours["first", "share_at_top"] == 0
     assert ours["second", "share_at_top"] > 0.8 and ours["second", "final_revenue"] > 0.85
     assert ours["second", "last_revenue"] > ours["first", "last_revenue"] + 0.5
+    # The tie rule decides it: with ties to bidder 1 first price does not collude and
+    # second price does not settle (the bidder who never wins a tie earns 0 whatever it bids).
+    lowest = summary["ours"]["lowest"]
+    assert (summary["sessions"]["lowest"] == 10).all()
+    assert lowest["first", "final_revenue"] > 0.6
+    assert lowest["second", "converged_share"] < 0.5
+    assert lowest["second", "last_revenue"] < 0.7
 
 
 @pytest.mark.parametrize(("mechanism", "price"), [("dao-vickrey", "second"),

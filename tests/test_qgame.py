@@ -189,3 +189,35 @@ def test_the_kernel_run_reports_convergence_with_converge_rounds(tmp_path) -> No
     assert last["converged"].tolist() == want.tolist()
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert summary["converged_share"] == pytest.approx(want.mean())
+
+
+@pytest.mark.parametrize("price", ["first", "second"])
+@pytest.mark.parametrize(("values", "groups"), [([1.0, 1.0], None), ([1.0, 0.8, 0.9], [0, 1, 1])])
+def test_lowest_index_ties_compiled_equals_reference(price, values, groups) -> None:
+    """The engine's tie rule (``ties = "lowest"``) in both kernels, the pair loop included."""
+    game = QGame(values=values, grid=[0.0, 0.1, 0.3, 0.5, 0.7, 0.9], price=price, alpha=0.3,
+                 gamma=0.9, epsilon=0.4, decay=0.0005, q_init=0.0, groups=groups,
+                 ties="lowest")
+    a = start(game, 3000, range(5), seed=2)
+    b = copy.deepcopy(a)
+    q_reference.advance(game, a, 3000)
+    q_compiled.advance(game, b, 3000)
+    for name in FIELDS:
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_lowest_index_ties_go_to_group_0() -> None:
+    """No exploration, optimistic Q = 0.95/(1 - 0.99) = 95 on both of B&S's first two bids,
+    first price: both bid 0.05 and tie; bidder 0 wins every time. Its Q[0.05] stays
+    0.95·95 + 0.05·(0.95 + 0.99·95) = 95; the loser's drops to 0.95·95 + 0.05·0.99·95
+    = 94.9525, so it moves to 0.10, which then wins outright."""
+    game = QGame(values=[1.0, 1.0], grid=[0.05, 0.10], price="first", epsilon=0.0, decay=0.0,
+                 ties="lowest")
+    for kernel in (q_reference, q_compiled):
+        state = start(game, 1, [0, 1, 2], seed=9)
+        kernel.advance(game, state, 1)
+        np.testing.assert_allclose(state.q[:, 0, 0], 95.0, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(state.q[:, 1, 0], 94.9525, rtol=0, atol=1e-12)
+        assert (state.greedy == [[0, 1]] * 3).all()
+    with pytest.raises(ValueError, match="unknown tie rule 'random'"):
+        QGame(values=[1.0, 1.0], grid=[0.05, 0.10], ties="random")

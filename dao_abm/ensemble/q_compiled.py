@@ -29,14 +29,14 @@ def advance(game: QGame, state: QState, periods: int) -> None:
                       state.event_time, state.event_action, state.cursor, state.keys,
                       state.revenue, state.changes, state.last_change, game.grid,
                       game.values, game.order, game.price == "first", game.alpha,
-                      game.gamma)
+                      game.gamma, game.ties == "coin")
         state.t += periods
         return
     _advance(state.q, state.greedy, state.runner_up, state.t, periods, state.event_time,
              state.event_action, state.cursor, state.keys, state.revenue, state.changes,
              state.last_change, game.grid, game.values, game.order, game.starts,
              game.price == "first", AGGREGATIONS.index(game.aggregation),
-             SHARING.index(game.sharing), game.alpha, game.gamma)
+             SHARING.index(game.sharing), game.alpha, game.gamma, game.ties == "coin")
     state.t += periods
 
 
@@ -193,7 +193,7 @@ def _learn(qs, i, a, reward, greedy, runner_up, keep, alpha, gamma):
 @numba.njit(cache=True, parallel=True)
 def _advance(q, greedy, runner_up, t0, periods, event_time, event_action, cursor, keys,
              revenue, changes, last_change, grid, values, order, starts, first_price,
-             aggregation, sharing, alpha, gamma):
+             aggregation, sharing, alpha, gamma, coin):
     n_sessions, n, _ = q.shape
     n_groups = starts.size - 1
     wtp = aggregation == 0
@@ -234,7 +234,7 @@ def _advance(q, greedy, runner_up, t0, periods, event_time, event_action, cursor
                 elif g == top:
                     n_tied += 1
             pick = 0
-            if n_tied > 1:
+            if n_tied > 1 and coin:  # else the lowest-index tied group
                 pick = np.int64(_tie_uniform(keys[s], t) * n_tied)
             moved = False
             if alone:  # everyone bids alone (B&S): the winner pays the price, exactly
@@ -296,10 +296,12 @@ def _learn_cached(q, a, reward, g, r2, qg, qr, keep, alpha, gamma):
 @numba.njit(cache=True, parallel=True)
 def _advance_pair(q, greedy, runner_up, t0, periods, event_time, event_action, cursor, keys,
                   revenue, changes, last_change, grid, values, order, first_price, alpha,
-                  gamma):
+                  gamma, coin):
     """``_advance`` for two bidders, each alone: the period's state in registers. Slot 0 is
-    group 0's bidder (``order[0]``), slot 1 group 1's; a tie goes to slot ``pick``."""
+    group 0's bidder (``order[0]``), slot 1 group 1's; a tie goes to slot ``pick`` (always 0
+    when ``coin`` is False: ties to the lowest index)."""
     keep = 1 - alpha
+    tie_mask = np.int64(1 if coin else 0)
     i0, i1 = order[0], order[1]
     v0, v1 = values[i0], values[i1]
     for s in numba.prange(q.shape[0]):
@@ -323,7 +325,7 @@ def _advance_pair(q, greedy, runner_up, t0, periods, event_time, event_action, c
                 n1 = event_time[c1]
             b0, b1 = grid[a0], grid[a1]
             # slot 1 wins (integer arithmetic, no branch on the coin)
-            pick = np.int64(_tie_uniform(key, t) * 2)
+            pick = np.int64(_tie_uniform(key, t) * 2) & tie_mask
             one = np.int64(b1 > b0) | (np.int64(b1 == b0) & pick)
             aw = a0 + one * (a1 - a0)
             price = grid[aw] if first_price else grid[a0 + a1 - aw]

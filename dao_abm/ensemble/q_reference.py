@@ -21,7 +21,9 @@ def advance(game: QGame, state: QState, periods: int) -> None:
         state.cursor += explore
         group_bids = group_bid(game, game.grid[action])
         n_tied = (group_bids == group_bids.max(axis=1, keepdims=True)).sum(axis=1)
-        pick = (tie_uniform(state.keys, t) * n_tied).astype(np.int64)  # k-th tied group
+        # the k-th tied group wins (a fair coin; ties = "lowest": always the first)
+        coin = 1.0 if game.ties == "coin" else 0.0
+        pick = (tie_uniform(state.keys, t) * n_tied * coin).astype(np.int64)
         price, reward = settle(game, game.grid[action], group_bids, pick)
         state.revenue += price
         # learn: only the played action, from the own reward

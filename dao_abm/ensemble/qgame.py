@@ -51,6 +51,9 @@ import numpy as np
 PRICE_RULES = ("first", "second")
 AGGREGATIONS = ("wtp", "sum")
 SHARING = ("max-equal-split", "equal-split-all", "proportional")
+#: Ties among the highest group bids: a fair coin among the tied groups (B&S), or always the
+#: lowest group index (the engine's rule, ``mechanisms/ties.py``).
+TIES = ("coin", "lowest")
 #: Spawn-key word for the Q-learning sessions (kept apart from the model's streams).
 _QGAME_KEY = 0x51
 
@@ -72,6 +75,9 @@ class QGame:
         decay: β >= 0 in ε_t = ε₀·exp(-β·t).
         q_init: "optimistic" (max_b (v - b)⁺ / (1 - γ) for every bid) or a number.
         window: periods without a greedy change that count as converged.
+        ties: "coin" (a uniformly random tied group, as B&S) or "lowest" (the tied group
+            with the lowest index, as the engine): whether learning colludes under first
+            price depends on it (README, Banchio & Skrzypacz).
     """
 
     values: np.ndarray
@@ -86,6 +92,7 @@ class QGame:
     groups: np.ndarray | None = None
     aggregation: str = "wtp"
     sharing: str = "max-equal-split"
+    ties: str = "coin"
     n_bidders: int = field(init=False)
     order: np.ndarray = field(init=False, repr=False)
     starts: np.ndarray = field(init=False, repr=False)
@@ -103,7 +110,8 @@ class QGame:
         object.__setattr__(self, "n_bidders", int(values.size))
         for name, value, allowed in (("price rule", self.price, PRICE_RULES),
                                      ("aggregation", self.aggregation, AGGREGATIONS),
-                                     ("sharing", self.sharing, SHARING)):
+                                     ("sharing", self.sharing, SHARING),
+                                     ("tie rule", self.ties, TIES)):
             if value not in allowed:
                 raise ValueError(f"unknown {name} {value!r}; choose one of: "
                                  f"{', '.join(allowed)}")

@@ -14,6 +14,13 @@ over the last 1% of periods, each as a mean over sessions with its 95% t-interva
 share of sessions that converged (greedy profile unchanged for the last 1,000 periods),
 and the distribution of final greedy bid profiles.
 
+The tie rule decides the answer: B&S break ties by a fair coin; with the engine's rule
+(ties to the lowest index, here bidder 1) the same learners do not collude under first price
+(the final greedy price is 0.95) and do not settle under second price (realized revenue
+about 1/2: the bidder who never wins a tie earns 0 whatever it bids, so its Q-values only
+decay and its greedy bid wanders). ``run`` measures both: fair-coin ties on every session,
+lowest-index ties on a fifth of them (column ``ties``).
+
 The frame has three kinds of rows (``table``): "series" (mean revenue per period over each
 hundredth of the horizon: mean over sessions, 95% interval of that mean, and the 5-95%
 band of the sessions), "profile" (final greedy bid profiles and their counts) and
@@ -21,6 +28,8 @@ band of the sessions), "profile" (final greedy bid profiles and their counts) an
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -45,25 +54,32 @@ QUICK = (50, 400_000)
 RECORDS = 100
 
 
-def game(price: str) -> QGame:
+#: The tie rules measured ("coin": B&S's; "lowest": the engine's) and the share of the
+#: sessions each runs.
+TIES = {"coin": 1, "lowest": 5}
+
+
+def game(price: str, ties: str = "coin") -> QGame:
     """B&S's setting under ``price`` ("first" or "second"): ``models/banchio_skrzypacz.toml``
-    as the kernel runs it."""
+    as the kernel runs it, ties broken by ``ties`` (``QGame.ties``)."""
     scenario = load_scenario(MODELS / "banchio_skrzypacz.toml",
                              [f"mechanism.upper='{price}-price'"])
-    return kernel_game(scenario)
+    return dataclasses.replace(kernel_game(scenario), ties=ties)
 
 
 def run(*, seed: int | None = None, quick: bool = False,
         size: tuple[int, int] | None = None) -> pd.DataFrame:
-    """Both price rules; ``size`` = (sessions, periods) overrides FULL / QUICK."""
+    """Both price rules under both tie rules (``TIES``); ``size`` = (sessions, periods)
+    overrides FULL / QUICK."""
     sessions, periods = size or (QUICK if quick else FULL)
     seed = 0 if seed is None else seed
-    frames = [_one_rule(price, sessions, periods, seed) for price in PRICES]
+    frames = [_one_rule(price, max(1, sessions // share), periods, seed, ties).assign(ties=ties)
+              for ties, share in TIES.items() for price in PRICES]
     return pd.concat(frames, ignore_index=True)
 
 
-def _one_rule(price: str, sessions: int, periods: int, seed: int) -> pd.DataFrame:
-    ensemble = QEnsemble(game(price), periods, range(sessions), seed=seed)
+def _one_rule(price: str, sessions: int, periods: int, seed: int, ties: str) -> pd.DataFrame:
+    ensemble = QEnsemble(game(price, ties), periods, range(sessions), seed=seed)
     step = periods // RECORDS
     rows = []
     for r in range(RECORDS):
@@ -92,21 +108,27 @@ def _one_rule(price: str, sessions: int, periods: int, seed: int) -> pd.DataFram
             low = high = np.nan  # a share, reported as is
         rows.append({"table": "summary", "price": price, "measure": name, "ours": mean,
                      "ours_low": low, "ours_high": high, "sessions": sessions,
-                     "periods": periods, "theirs": THEIRS.get(name, {}).get(price, np.nan)})
+                     "periods": periods,
+                     "theirs": THEIRS.get(name, {}).get(price, np.nan) if ties == "coin"
+                     else np.nan})
     return pd.DataFrame(rows)
 
 
 def plot(frame: pd.DataFrame) -> Figure:
-    """Left: revenue per period over time (mean over sessions, 5-95% band of sessions) and
-    B&S's reported final revenues. Middle, right: final greedy bid profiles per rule."""
+    """Left: revenue per period over time (mean over sessions, 5-95% band of sessions) under
+    fair-coin ties (solid) and lowest-index ties (dotted), and B&S's reported final
+    revenues. Middle, right: final greedy bid profiles per rule (fair-coin ties)."""
     fig, axes = new_figure(3, size=(15, 4.5))
     left = axes[0]
     series = frame[frame["table"] == "series"]
-    for (price, part), color in zip(series.groupby("price", sort=False),
-                                    ("tab:red", "tab:blue"), strict=False):
+    for price, color in zip(PRICES, ("tab:red", "tab:blue"), strict=True):
+        part = series[(series["price"] == price) & (series["ties"] == "coin")]
         left.plot(part["period"], part["revenue_mean"], color=color, label=f"{price} price")
         left.fill_between(part["period"], part["band_low"], part["band_high"], color=color,
                           alpha=0.2, lw=0)
+        lowest = series[(series["price"] == price) & (series["ties"] == "lowest")]
+        left.plot(lowest["period"], lowest["revenue_mean"], color=color, ls=":",
+                  label=f"{price} price, ties to bidder 1")
         theirs = THEIRS["final_revenue"][price]
         left.axhline(theirs, color=color, ls="--", lw=0.8,
                      label=f"B&S {price} price ≈ {theirs}")
@@ -116,7 +138,7 @@ def plot(frame: pd.DataFrame) -> Figure:
     left.set_ylim(0, 1)
     left.legend(fontsize="small", loc="center left")
     left.set_title("Revenue (mean over sessions, 5–95% band)")
-    profiles = frame[frame["table"] == "profile"]
+    profiles = frame[(frame["table"] == "profile") & (frame["ties"] == "coin")]
     for ax, price in zip(axes[1:], PRICES, strict=True):
         part = profiles[profiles["price"] == price]
         counts = np.zeros((GRID.size, GRID.size))
@@ -129,12 +151,12 @@ def plot(frame: pd.DataFrame) -> Figure:
         ax.set_xlabel("bidder 1's final greedy bid")
         ax.set_ylabel("bidder 2's final greedy bid")
         total = int(part["sessions"].sum())
-        ax.set_title(f"{price} price: final bids ({total} sessions)")
+        ax.set_title(f"{price} price: final bids ({total} sessions, fair-coin ties)")
     return fig
 
 
 def key_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     """The summary rows: ours (mean, 95% interval) beside B&S's."""
     summary = frame[frame["table"] == "summary"]
-    return summary[["price", "measure", "ours", "ours_low", "ours_high", "theirs",
+    return summary[["ties", "price", "measure", "ours", "ours_low", "ours_high", "theirs",
                     "sessions", "periods"]].reset_index(drop=True)

@@ -95,7 +95,8 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                "DAOs under private values: bid functions learned by DAO size, three mechanisms",
                "dao_private_values"),
     Experiment("banchio-skrzypacz",
-               "Banchio & Skrzypacz (2022): Q-learners collude under first price, not second",
+               "Banchio & Skrzypacz (2022): Q-learners collude under first price, not second "
+               "(with fair-coin ties: the tie rule decides it)",
                "banchio_skrzypacz"),
     Experiment("dao-collusion",
                "Q-learning members in two DAOs, or a DAO against an individual: Mechanism 1 "
