@@ -56,6 +56,15 @@ class Prior:
         return self.dist.ppf((np.arange(size) + 0.5) / size)
 
 
+def cell_weights(prior: Prior, knots: np.ndarray) -> np.ndarray:
+    """``(K,)`` the prior mass of each knot's cell (cells split halfway between sorted knots,
+    the outer ones ending at the first and last knot), normalized to sum to 1: the weight of
+    a value knot in an ex-ante average over the discretized prior."""
+    edges = np.concatenate([[knots[0]], (knots[1:] + knots[:-1]) / 2, [knots[-1]]])
+    w = np.diff(prior.cdf(edges))
+    return w / w.sum()
+
+
 def check_grid(grid: object, key: str) -> np.ndarray:
     """A value or bid grid as a float array, or DaoAbmError naming ``key`` when it is empty,
     not finite, negative, or not strictly increasing."""

@@ -42,7 +42,7 @@ from functools import cached_property
 
 import numpy as np
 
-from dao_abm.equilibrium.bid_functions import Prior
+from dao_abm.equilibrium.bid_functions import Prior, cell_weights
 from dao_abm.equilibrium.soda import TINY, read_off
 from dao_abm.errors import DaoAbmError
 from dao_abm.mechanisms import Groups, optimal_welfare, preset, welfare
@@ -142,10 +142,7 @@ class PledgeMarket:
     @cached_property
     def weights(self) -> np.ndarray:
         """``(K,)`` prior mass of each value knot's cell."""
-        v = self.values
-        edges = np.concatenate([[v[0]], (v[1:] + v[:-1]) / 2, [v[-1]]])
-        w = np.diff(self.prior.cdf(edges))
-        return w / w.sum()
+        return cell_weights(self.prior, self.values)
 
     @cached_property
     def bids(self) -> np.ndarray:
