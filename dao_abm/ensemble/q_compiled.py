@@ -4,7 +4,8 @@ Sessions run in parallel (``prange``); inside a session the loop keeps each bidd
 action and runner-up (first maximizer among the other actions), so a period touches only
 the played entry of Q, and the argmax is rescanned only when the greedy action loses the
 lead or the runner-up is the entry that changed. Bit-identical to ``q_reference.advance``
-(same operations in the same order; ``tests/test_qgame.py``).
+(same operations in the same order; ``tests/test_qgame.py``). A period's group bids, winner
+and shares are the engine's compiled settle (``mechanisms/compiled.py``).
 
 Two bidders alone (Banchio & Skrzypacz's setting) have their own loop, ``_advance_pair``:
 the period's state (greedy and runner-up actions and their Q-values, exploration cursors)
@@ -18,7 +19,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from dao_abm.ensemble.qgame import AGGREGATIONS, GOLDEN, MIX1, MIX2, SHARING, QGame, QState
+from dao_abm.ensemble.qgame import GOLDEN, MIX1, MIX2, QGame, QState
+from dao_abm.mechanisms.compiled import (
+    AGGREGATION_CODES,
+    SHARING_CODES,
+    group_bid,
+    settle,
+    winner_and_price,
+)
 
 
 def advance(game: QGame, state: QState, periods: int) -> None:
@@ -35,8 +43,8 @@ def advance(game: QGame, state: QState, periods: int) -> None:
     _advance(state.q, state.greedy, state.runner_up, state.t, periods, state.event_time,
              state.event_action, state.cursor, state.keys, state.revenue, state.changes,
              state.last_change, game.grid, game.values, game.order, game.starts,
-             game.price == "first", AGGREGATIONS.index(game.aggregation),
-             SHARING.index(game.sharing), game.alpha, game.gamma, game.ties == "coin")
+             game.price == "first", AGGREGATION_CODES.index(game.aggregation),
+             SHARING_CODES.index(game.sharing), game.alpha, game.gamma, game.ties == "coin")
     state.t += periods
 
 
@@ -81,88 +89,6 @@ def _first_max_except(q, skip):
         here = k if (_order_key(bits[k]) == top) & (k != skip) else bits.size
         best = min(best, here)
     return best
-
-
-@numba.njit(cache=True)
-def _ranked(bid, order, lo, hi, out):
-    """``out[:hi - lo]`` = the bids of members ``order[lo:hi]``, high to low."""
-    k = hi - lo
-    for m in range(k):
-        x = bid[order[lo + m]]
-        pos = m
-        while pos > 0 and out[pos - 1] < x:
-            out[pos] = out[pos - 1]
-            pos -= 1
-        out[pos] = x
-    return k
-
-
-@numba.njit(cache=True)
-def _group_bid(bid, order, lo, hi, wtp, scratch):
-    if wtp:
-        k = _ranked(bid, order, lo, hi, scratch)
-        best = -np.inf
-        for i in range(k):
-            if (i + 1) * scratch[i] > best:
-                best = (i + 1) * scratch[i]
-        return best
-    total = 0.0
-    for m in range(lo, hi):
-        total = total + bid[order[m]]
-    return total
-
-
-@numba.njit(cache=True)
-def _winner_and_price(group_bids, top, pick, first_price):
-    """The ``pick``-th group (in index order) among those bidding ``top`` wins; it pays
-    ``top`` (first price) or the highest other group bid (second price)."""
-    winner, seen, second = -1, 0, -np.inf
-    for j in range(group_bids.size):
-        if winner < 0 and group_bids[j] == top:
-            if seen == pick:
-                winner = j
-                continue
-            seen += 1
-        if group_bids[j] > second:
-            second = group_bids[j]
-    return winner, (top if first_price else second)
-
-
-@numba.njit(cache=True)
-def _settle(bid, group_bids, order, starts, values, top, pick, first_price, sharing, scratch,
-            reward):
-    """Price of the period; ``reward`` filled for every member (see ``q_reference.settle``)."""
-    winner, price = _winner_and_price(group_bids, top, pick, first_price)
-    for m in range(reward.size):
-        reward[m] = 0.0
-    lo, hi = starts[winner], starts[winner + 1]
-    k = hi - lo
-    if sharing == 0:  # max-equal-split
-        _ranked(bid, order, lo, hi, scratch)
-        t = 0
-        for i in range(k):
-            if scratch[i] * (i + 1) >= price:
-                t = i + 1
-        if t > 0:
-            cutoff, share = scratch[t - 1], price / t
-            for m in range(lo, hi):
-                i = order[m]
-                if bid[i] >= cutoff:
-                    reward[i] = values[i] - share
-    elif sharing == 1:  # equal-split-all
-        share = price / k
-        for m in range(lo, hi):
-            reward[order[m]] = values[order[m]] - share
-    else:  # proportional
-        total = 0.0
-        for m in range(lo, hi):
-            total = total + bid[order[m]]
-        scale = price / total if total > 0 else 0.0
-        for m in range(lo, hi):
-            i = order[m]
-            if bid[i] > 0:
-                reward[i] = values[i] - bid[i] * scale
-    return price
 
 
 @numba.njit(cache=True, inline="always")
@@ -226,8 +152,8 @@ def _advance(q, greedy, runner_up, t0, periods, event_time, event_action, cursor
                 bid[i] = grid[a]
             top, n_tied = -np.inf, 0
             for j in range(n_groups):
-                g = bid[order[j]] if alone else _group_bid(bid, order, starts[j],
-                                                           starts[j + 1], wtp, scratch)
+                g = bid[order[j]] if alone else group_bid(bid, order, starts[j],
+                                                          starts[j + 1], wtp, scratch)
                 group_bids[j] = g
                 if g > top:
                     top, n_tied = g, 1
@@ -238,7 +164,7 @@ def _advance(q, greedy, runner_up, t0, periods, event_time, event_action, cursor
                 pick = np.int64(_tie_uniform(keys[s], t) * n_tied)
             moved = False
             if alone:  # everyone bids alone (B&S): the winner pays the price, exactly
-                winner, price = _winner_and_price(group_bids, top, pick, first_price)
+                winner, price = winner_and_price(group_bids, top, pick, first_price)
                 winner = order[winner]
                 for i in range(n):
                     r = values[i] - price if i == winner else 0.0
@@ -246,8 +172,8 @@ def _advance(q, greedy, runner_up, t0, periods, event_time, event_action, cursor
                         moves += 1
                         moved = True
             else:
-                price = _settle(bid, group_bids, order, starts, values, top, pick,
-                                first_price, sharing, scratch, reward)
+                price = settle(bid, group_bids, order, starts, values, top, pick,
+                               first_price, sharing, scratch, reward)
                 for i in range(n):
                     if _learn(qs, i, action[i], reward[i], g_loc, r_loc, keep, alpha, gamma):
                         moves += 1

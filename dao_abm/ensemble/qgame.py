@@ -48,9 +48,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dao_abm.mechanisms.compiled import AGGREGATION_CODES, SHARING_CODES
+
 PRICE_RULES = ("first", "second")
-AGGREGATIONS = ("wtp", "sum")
-SHARING = ("max-equal-split", "equal-split-all", "proportional")
+#: The aggregations and cost-sharing rules the kernels play: those the compiled settle has.
+AGGREGATIONS, SHARING = AGGREGATION_CODES, SHARING_CODES
 #: Ties among the highest group bids: a fair coin among the tied groups (B&S), or always the
 #: lowest group index (the engine's rule, ``mechanisms/ties.py``).
 TIES = ("coin", "lowest")

@@ -3,9 +3,10 @@ wins.
 
 Everything that decides who gets a lot when group bids are equal imports it from here: the
 upper mechanisms (``upper.py``: ``winner``), Mechanism 1's critical bids and the deviation
-kernels (``competition``), the compiled exact best response and the re-formation
-counterfactual (``wins_tie``). The Banchio & Skrzypacz replication (``dao_abm.ensemble``)
-breaks ties with a fair coin instead, as that paper does.
+kernels (``competition``), the compiled exact best response, the compiled settle
+(``compiled.py``) and the re-formation counterfactual (``wins_tie``). The Banchio &
+Skrzypacz replication (``dao_abm.ensemble``) may break ties with a fair coin instead, as that
+paper does (``compiled.winner_and_price`` takes the tied group to pick).
 """
 
 from __future__ import annotations

@@ -58,18 +58,18 @@ def _sample(prob, u):
 
 
 @numba.njit(cache=True, inline="always")
-def _full_feedback(mech, i, g, value, factors, bids, starts, order, p, tie_win, before,
+def _full_feedback(mech, i, g, value, factors, bids, starts, ranked, p, tie_win, before,
                    after, total, scale):
     """Hedge's update: add every factor's utility this round, in units of the value, to
     ``total``. Each equals ``auction.deviation``; Mechanism 1 goes through the critical bid
     p / s_max (``auction.largest_split``), the sum rules through their O(1) closed forms."""
     price = p[g]
     if mech == 0:
-        split, fragile = largest_split(i, g, bids, starts, order, p, tie_win)
+        split, fragile = largest_split(i, g, bids, starts, ranked, p, tie_win)
         for k in range(factors.size):
             x = factors[k] * value
             if fragile or split * x == price:
-                u = deviation(mech, i, g, x, value, bids, starts, order, p, tie_win, before,
+                u = deviation(mech, i, g, x, value, bids, starts, ranked, p, tie_win, before,
                               after)
             elif split * x >= price:
                 u = value - price / split
@@ -113,8 +113,8 @@ def advance(mech, rule, eta, gamma, factors, one, starts, values, uniforms, choi
     n_groups = starts.size - 1
     k_opts = factors.size
     bids = np.empty(n)
-    order = np.empty(n, dtype=np.int64)
-    before, after = np.empty(n), np.empty(n)
+    members = np.arange(n)
+    ranked, before, after = np.empty(n), np.empty(n), np.empty(n)
     gbid, p = np.empty(n_groups), np.empty(n_groups)
     tie_win = np.empty(n_groups, dtype=np.bool_)
     group_of = np.empty(n, dtype=np.int64)
@@ -127,19 +127,19 @@ def advance(mech, rule, eta, gamma, factors, one, starts, values, uniforms, choi
             v = values[s, b]
             for i in range(n):
                 bids[i] = factors[choice[s, i]] * v[i]
-            prepare(mech, bids, starts, order, gbid, p, tie_win, before, after)
+            prepare(mech, bids, members, starts, ranked, gbid, p, tie_win, before, after)
             for i in range(n):
                 g = group_of[i]
                 scale = max(v[i], 1e-12)
                 if rule == 0:
-                    _full_feedback(mech, i, g, v[i], factors, bids, starts, order, p,
+                    _full_feedback(mech, i, g, v[i], factors, bids, starts, ranked, p,
                                    tie_win, before, after, state[s, i], scale)
                     for k in range(k_opts):
                         logits[k] = eta * state[s, i, k]
                     _softmax_into(logits, last[s, i])
                 else:
                     a = choice[s, i]
-                    u = deviation(mech, i, g, bids[i], v[i], bids, starts, order, p,
+                    u = deviation(mech, i, g, bids[i], v[i], bids, starts, ranked, p,
                                   tie_win, before, after)
                     x = min(max(u / scale, 0.0), 1.0)
                     p_played = last[s, i, a]
