@@ -52,8 +52,11 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check dao_abm tests benchmarks
 
+# One pytest over all cores (at most 4 workers): whole files per worker (--dist loadfile), so a
+# module's fixtures (the paper's quick tables, the viz servers) are computed once.
+# A plain `.venv/bin/python -m pytest tests/test_x.py` stays in one process.
 test: lint machine
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 bench: $(STAMP) machine
 	$(BIN)/python benchmarks/run.py

@@ -143,17 +143,28 @@ def server(servers):
     return servers["small"]
 
 
-@pytest.fixture
-def page(tmp_path):
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module (starting it takes a second or two)."""
     executable = chromium()
     with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=str(executable), args=CHROMIUM_ARGS,
-            headless=True, viewport={"width": 1400, "height": 1000})
+        launched = playwright.chromium.launch(executable_path=str(executable),
+                                              args=CHROMIUM_ARGS, headless=True)
         try:
-            yield context.new_page()
+            yield launched
         finally:
-            context.close()
+            launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a fresh context of its own (no cookies, storage or cache from other tests)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  accept_downloads=True)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 OVERVIEW = ("welfare", "truthful", "epsilon", "winner", "graph", "bids")
