@@ -24,6 +24,7 @@ from dao_abm.learning.functions import (
     knot_table,
 )
 from dao_abm.mechanisms import Groups, TwoLevelMechanism
+from dao_abm.model.model import DaoAuctionModel
 from dao_abm.model.session import Session
 from dao_abm.runner import run_model
 from dao_abm.scenario import load_scenario, scenario_from_dict
@@ -37,9 +38,12 @@ def test_evaluate_is_the_hand_computed_interpolation() -> None:
                            [[0.1, 0.1, 0.1], [0.0, 0.5, 0.5]]])  # (2 members, 2 items, 3)
     values = np.array([[[0.25, 0.75], [1.2, 0.1]],  # profile 1: (members, items)
                        [[0.5, 1.0], [0.0, 0.9]]])
-    expected = np.array([[[0.1, 0.45], [0.1, 0.1]],  # 0.25 -> half of 0.2; 0.75 -> 0.45
-                         [[0.2, 0.6], [0.1, 0.5]]])  # 1.2 beyond the top knot: 0.1
+    expected = np.array([[[0.1, 0.45], [0.12, 0.1]],  # 0.25 -> half of 0.2; 0.75 -> 0.45
+                         [[0.2, 0.6], [0.1, 0.5]]])  # 1.2 beyond the top knot: 0.1 x 1.2
     np.testing.assert_allclose(space.evaluate(strategies, values), expected)
+    identity = np.array([[[0.0, 0.5, 1.0]]])  # truthful stays truthful in the tail
+    np.testing.assert_allclose(space.evaluate(identity, np.array([[[3.0]], [[0.7]]])),
+                               [[[3.0]], [[0.7]]])
     np.testing.assert_allclose(space.linear(np.array([[0.5], [2.0]]))[:, 0],
                                [[0.0, 0.25, 0.5], [0.0, 1.0, 1.0]])  # capped at the top bid
 
@@ -109,6 +113,22 @@ def test_bad_function_keys_name_the_key(learning, message) -> None:
     with pytest.raises(DaoAbmError, match="^fn: " + message.replace("[", r"\[").replace(
             "(", r"\(")):
         scenario_from_dict(scenario(**learning), source="fn")
+
+
+def test_bid_functions_are_the_default_with_redrawn_values() -> None:
+    """No strategy key: redrawn values learn (members, items, knots) functions; a rule that
+    cannot learn functions is told to ask for shading, in one line naming the key."""
+    data = scenario()
+    del data["learning"]["strategy"]
+    model = DaoAuctionModel(scenario_from_dict(data))
+    assert model.scenario.learning.strategy == "function"
+    assert model.strategies.shape == (2, 1, 17)
+    data["learning"] |= {"rule": "q-learning", "feedback": "bandit"}
+    with pytest.raises(DaoAbmError, match=r"^fn: learning\.strategy: 'function' is learned by "
+                       r".*not by 'q-learning'; use learning\.strategy = 'shading'$"):
+        scenario_from_dict(data, source="fn")
+    data["learning"]["strategy"] = "shading"
+    assert DaoAuctionModel(scenario_from_dict(data)).strategies.shape == (2,)  # factors
 
 
 def test_unit_demand_items_refuse_functions() -> None:

@@ -53,8 +53,12 @@ def test_run_writes_a_complete_folder(tmp_path: Path, capsys) -> None:
     (["--set", "mechanism.upper='first-price'"],
      "lower-bound: grid of 73 candidates per item"),
     (["--set", "values.redraw=true", "--set", "values.distribution='uniform'",
-      "--set", "learning.samples=16"],
+      "--set", "learning.samples=16", "--set", "learning.strategy='shading'"],
      "lower-bound: grid of 42 shading factors, mean utility over 16 sampled value profiles"),
+    (["--set", "values.redraw=true", "--set", "values.distribution='uniform'",
+      "--set", "learning.samples=16"],
+     "lower-bound: ex-ante gain of the best of 65 bids and the own bid at each of 17 knots, "
+     "knots weighted by the sampled values, 16 sampled value profiles"),
 ])
 def test_run_says_which_epsilon(tmp_path: Path, capsys, overrides, kind) -> None:
     """summary.json and run.json name the kind of max_gain / mean_gain."""

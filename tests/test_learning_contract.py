@@ -277,7 +277,8 @@ def test_with_redrawn_values_epsilon_is_over_samples_even_when_the_rule_sees_one
     data = {"rounds": 4, "population": {"n_members": 12}, "graph": {"kind": "none"},
             "daos": {"method": "sizes", "sizes": [4, 4, 2, 2]}, "values": {"redraw": True},
             "metrics": {"epsilon_every": 2},
-            "learning": {"rule": rule, "protocol": "simultaneous", "samples": 16}}
+            "learning": {"rule": rule, "protocol": "simultaneous", "samples": 16,
+                         "strategy": "shading"}}
     model = DaoAuctionModel(scenario_from_dict(data))
     learner = model.learner
     strategies = model.strategies.copy()

@@ -6,6 +6,7 @@ model's epsilon rounds (``metrics.epsilon_every``).
 
 from __future__ import annotations
 
+import importlib
 import itertools
 from pathlib import Path
 
@@ -38,6 +39,8 @@ ALL = [
 FIRST_PRICE = TwoLevelMechanism("wtp", "first-price", "max-equal-split")
 GRID = np.arange(31) / 20
 MODELS = Path(__file__).resolve().parents[1] / "models"
+#: The module (``dao_abm.deviations.payoffs`` the name is the package's function).
+payoff_tables = importlib.import_module("dao_abm.deviations.payoffs")
 
 
 def kernel(market: Market, n_items: int) -> str:
@@ -134,6 +137,26 @@ def test_shading_rows_equal_full_rows(data):
     assert_array_equal(b.strategies, a.strategies)
     assert_array_equal(b.gain[rows], a.gain[rows])
     assert np.isnan(np.delete(b.gain, rows)).all()
+
+
+@pytest.mark.parametrize("mechanism", [FIRST_PRICE, "crowdfund", "dao-vickrey"])
+def test_shading_payoffs_do_not_depend_on_the_sample_chunk(monkeypatch, mechanism):
+    """The sampled profiles go through the engine in chunks (memory stays bounded); the sums
+    add the samples in order, so every chunk size gives the same table, bit for bit."""
+    rng = np.random.default_rng(11)
+    market = Market(mechanism, Groups.from_sizes([3, 2, 1]))
+    samples, alphas = rng.random((37, 6)), rng.uniform(0.5, 1.0, 6)
+    whole = payoff_tables.shading_payoffs(market, samples, alphas, GRID)
+    for chunk in (1, 31 * 6 * 5, 31 * 6 * 8):  # one sample, 5 and 8 samples per batch
+        monkeypatch.setattr(payoff_tables, "SAMPLE_CHUNK", chunk)
+        part = payoff_tables.shading_payoffs(market, samples, alphas, GRID,
+                                             members=np.array([1, 4]))
+        assert_array_equal(part.utilities, whole.utilities[[1, 4]])
+        assert_array_equal(part.current, whole.current[[1, 4]])
+        assert_array_equal(part.prices, whole.prices[[1, 4]])
+        again = payoff_tables.shading_payoffs(market, samples, alphas, GRID)
+        for name in ("utilities", "current", "scale", "prices"):
+            assert_array_equal(getattr(again, name), getattr(whole, name))
 
 
 def test_large_crowdfund_subset_matches_and_stays_put():

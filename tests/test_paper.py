@@ -208,19 +208,27 @@ def test_constitution_protocols_decide_whether_the_dao_loses(frames) -> None:
 def test_emergence_key_numbers_say_what_the_claims_say(frames) -> None:
     """Quick (120 members, 30 rounds): fixed values settle under keep (pivotal members all
     outcome-truthful, few bids truthful) and not under random or lowest; truthful bids
-    under truthful/simultaneous; redrawn values: keep's truthful share above random's."""
+    under truthful/simultaneous. Redrawn values, both strategy kinds: keep's truthful share
+    above random's, truthful's 1; with bid functions keep's stays below one half (the
+    shading factor's climb is the restriction's)."""
     key = emergence.key_numbers(frames["emergence"]).set_index(
         ["values", "tie_policy", "protocol"])
+
+    def span(values, policy, protocol):
+        text = key.loc[(values, policy, protocol), "truthful_share"]
+        return float(text.split("–")[0]), float(text.split("–")[-1])
+
     for protocol in emergence.PROTOCOLS:
         keep = key.loc[("fixed", "keep", protocol)]
         assert keep["settled_runs"] == "3/3" and keep["pivotal_truthful_share"] == "1.00"
         assert float(keep["truthful_share"].split("–")[-1]) < 0.15
         for policy in ("random", "lowest"):
             assert key.loc[("fixed", policy, protocol), "settled_runs"] == "0/3"
-        low_keep = float(key.loc[("redrawn", "keep", protocol), "truthful_share"].split("–")[0])
-        high_random = float(key.loc[("redrawn", "random", protocol),
-                                    "truthful_share"].split("–")[-1])
-        assert low_keep > 2 * high_random
+        for kind in emergence.STRATEGIES:
+            values = f"redrawn, {kind}"
+            assert span(values, "keep", protocol)[0] > 2 * span(values, "random", protocol)[1]
+            assert span(values, "truthful", protocol)[0] > 0.95
+        assert span("redrawn, function", "keep", protocol)[1] < 0.5
     assert key.loc[("fixed", "truthful", "simultaneous"), "truthful_share"] == "1.00"
 
 

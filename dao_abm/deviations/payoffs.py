@@ -29,6 +29,8 @@ from dao_abm.mechanisms import utilities
 
 #: Default candidates: 0, 0.05, ..., 2 times the value (or these shading factors).
 DEFAULT_GRID = np.arange(41) / 20
+#: Most (sample x row x item x factor) entries of one engine batch of ``shading_payoffs``.
+SAMPLE_CHUNK = 4_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,23 +160,36 @@ def shading_payoffs(market: Market, samples, alphas, alpha_grid=None,
         )
     rows = member_rows(market, members)
     v_r = v if rows is None else v[:, rows]
-    utils, current, price = _evaluate(market, v, b, v_r[..., None] * grid, rows)
+    # The samples go through the engine in chunks of at most SAMPLE_CHUNK table entries
+    # (samples x rows x items x factors), so memory stays bounded at any population size
+    # (17,437 members x 256 samples x 42 factors would be 1.5 GB per array otherwise); the
+    # sums add the samples in order either way, so the table does not depend on the chunk.
+    n_samples = v.shape[0]
+    step = max(1, SAMPLE_CHUNK // max(1, v_r[0].size * grid.size))
+    totals: list[np.ndarray] | None = None
+    for start in range(0, n_samples, step):
+        part = slice(start, start + step)
+        utils, current, price = _evaluate(market, v[part], b[part],
+                                          v_r[part, ..., None] * grid, rows)
+        totals = _add_samples(totals, (utils, current, v_r[part].max(axis=2), price))
+    utils, current, scale, price = (total / n_samples for total in totals)
     a = alphas.reshape(v.shape[1:])
     a = a if rows is None else a[rows]
     options = np.broadcast_to(grid, (*a.shape, grid.size))
-    return Payoffs(_sample_mean(utils), _sample_mean(current), options, a, np.ones_like(a),
-                   _sample_mean(v_r.max(axis=2)), market.separable(v.shape[2]),
-                   _sample_mean(price), rows, market.n_members)
+    return Payoffs(utils, current, options, a, np.ones_like(a), scale,
+                   market.separable(v.shape[2]), price, rows, market.n_members)
 
 
-def _sample_mean(a: np.ndarray) -> np.ndarray:
-    """Mean over the leading sample axis, adding the samples in order, as numpy's ``mean``
-    does for more than one column; numpy sums a lone column pairwise, so a member's mean
-    would otherwise depend on how many other rows the table holds."""
-    total = a[0].copy()
-    for sample in a[1:]:
-        total += sample
-    return total / a.shape[0]
+def _add_samples(totals: list[np.ndarray] | None, arrays: tuple[np.ndarray, ...]
+                 ) -> list[np.ndarray]:
+    """Running sums over the leading sample axis, adding the samples one by one in order
+    (numpy sums a lone column pairwise, so a member's mean would otherwise depend on how
+    many other rows the table holds, and on the chunking)."""
+    out = [a[0].copy() for a in arrays] if totals is None else totals
+    for total, a in zip(out, arrays, strict=True):
+        for sample in (a[1:] if totals is None else a):
+            total += sample
+    return out
 
 
 def _evaluate(

@@ -78,7 +78,7 @@ class FunctionSpace:
 
     @property
     def top(self) -> float:
-        """The highest candidate bid (the cap of every function)."""
+        """The highest candidate bid (the cap on every knot's bid)."""
         return float(self.bids[-1])
 
     def linear(self, alpha: np.ndarray) -> np.ndarray:
@@ -87,21 +87,29 @@ class FunctionSpace:
         return np.minimum(np.asarray(alpha, dtype=np.float64)[..., None] * self.knots, self.top)
 
     def evaluate(self, strategies: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """``(*S, n, m)`` each member's bid: its function for the item at its value
-        (linear between knots, the end knots' bids beyond them).
+        """``(*S, n, m)`` each member's bid: its function for the item at its value.
+
+        Linear between knots; below the first knot its bid; above the top knot v_K the top
+        knot's bid-to-value ratio, b(v) = b(v_K)·v/v_K, so that an unbounded value
+        distribution's tail (the default knots stop at its 99.9% quantile) is bid as the
+        top knot is: truthful stays truthful, a shading function keeps its top factor.
 
         Args:
             strategies: ``(n, m, K)``.
             values: ``(*S, n, m)``.
         """
         n, m, k = strategies.shape
-        v = np.clip(np.asarray(values, dtype=np.float64), self.knots[0], self.knots[-1])
+        raw = np.asarray(values, dtype=np.float64)
+        top = self.knots[-1]
+        v = np.clip(raw, self.knots[0], top)
         i = np.clip(np.searchsorted(self.knots, v, side="right") - 1, 0, k - 2)
         w = (v - self.knots[i]) / (self.knots[i + 1] - self.knots[i])
         base = (np.arange(n)[:, None] * m + np.arange(m)) * k + i  # into the flat strategies
         flat = np.ascontiguousarray(strategies).reshape(-1)
         lo, hi = flat[base], flat[base + 1]
-        return lo + w * (hi - lo)
+        bids = lo + w * (hi - lo)
+        # beyond the top knot (top > 0: knots are increasing from >= 0): keep the ratio
+        return np.where(raw > top, bids * (raw / top), bids)
 
     def cells(self, values: np.ndarray) -> np.ndarray:
         """Index of the knot whose cell (split at midpoints between knots) holds each value."""

@@ -12,7 +12,8 @@ pure ``run(*, seed, quick) -> DataFrame``, a ``plot(frame) -> Figure`` and a
 - ``constitution``: ConstitutionDAO's crowdfund against Mechanism 1, and the crowdfund's
   learning under each revision protocol (figure in ``constitution_plot``);
 - ``emergence``: what emerges under Mechanism 1 on the demo scenario, tie policy by tie
-  policy and protocol by protocol, with fixed and redrawn values;
+  policy and protocol by protocol, with fixed and redrawn values (shading factors and bid
+  functions);
 - ``equilibria``: Bayes–Nash equilibria of first price (with and without a reserve) and
   all-pay learned by SODA against the closed forms (the field's benchmarks);
 - ``dao_private_values``: members of DAOs under private values, the bid functions they learn

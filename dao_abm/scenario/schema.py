@@ -39,8 +39,8 @@ class ValuesSpec:
                              choices=("uniform", "lognormal", "pareto", "empirical"))
     redraw: bool = spec(False, "false: values fixed for the whole run (complete information); "
                                "true: drawn afresh every round (private values, a new item each "
-                               "round) and members learn a shading factor bid = alpha * value or a "
-                               "bid function (learning.strategy)")
+                               "round) and members learn a bid function or a shading factor "
+                               "bid = alpha * value (learning.strategy)")
     low: float = spec(0.0, "uniform: lower bound", min=0.0)
     high: float = spec(1.0, "uniform: upper bound", gt=0.0)
     mean: float = spec(0.0, "lognormal: mean of the underlying normal")
@@ -147,10 +147,11 @@ class LearningSpec:
     grid_value: bool = spec(True, "also offer each member its value (truthful bidding)")
     samples: int = spec(256, "expected feedback with values redrawn: value profiles per round",
                         min=1)
-    strategy: str = spec("shading", "what a member learns when values are redrawn: a shading "
-                                    "factor (bid = alpha * value) or a bid function on value "
-                                    "knots, piecewise linear (one per item; with fixed values "
-                                    "strategies are bids whatever this says)",
+    strategy: str = spec("function", "what a member learns when values are redrawn: a bid "
+                                     "function on value knots, piecewise linear (one per "
+                                     "item), or a shading factor (bid = alpha * value; rules "
+                                     "that cannot learn functions need it); with fixed values "
+                                     "strategies are bids whatever this says",
                          choices=STRATEGIES)
     knots: list = spec([], "strategy 'function': the value knots (at least 2, increasing, "
                            ">= 0); empty: knot_points evenly spaced over the values' range",
@@ -163,7 +164,8 @@ class LearningSpec:
                                "spaced from 0 to bid_high times the top knot (plus the "
                                "reserve)", min=2)
     bid_high: float = spec(1.0, "strategy 'function': the highest candidate bid, as a multiple "
-                                "of the top knot (the cap on every bid function)", gt=0.0)
+                                "of the top knot (the cap on every knot's bid; above the top "
+                                "knot a function keeps the top knot's bid-to-value ratio)", gt=0.0)
 
 
 @dataclass(frozen=True)
