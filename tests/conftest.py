@@ -25,9 +25,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dao-abm"))
 #: to its workers in collection order (``--dist loadfile --no-loadscope-reorder``); starting
 #: these first keeps a long file from starting last, while the other workers sit idle. Only
 #: the order changes, so a stale entry costs time, never a test.
-LONGEST_FIRST = ("test_paper.py", "test_viz_browser.py", "test_claims.py", "test_qgame.py",
-                 "test_learning_members.py", "test_cli_startup.py", "test_learning_deviation.py",
-                 "test_notebook.py", "test_sessions.py", "test_cli_run.py", "test_wheel.py")
+LONGEST_FIRST = ("test_paper.py", "test_claims.py", "test_viz_browser.py", "test_cli_startup.py",
+                 "test_learning_members.py", "test_learning_deviation.py", "test_sessions.py",
+                 "test_qgame.py", "test_mechanisms_properties.py", "test_cli_run.py",
+                 "test_wheel.py", "test_sweep.py", "test_notebook.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
