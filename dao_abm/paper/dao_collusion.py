@@ -5,8 +5,10 @@ bidder (``dao-vs-individual``), bid for one item every period; every member valu
 (a member with access gets 1 minus its payment) and is a Q-learner exactly as in
 ``banchio_skrzypacz`` (bids {0.05, ..., 0.95}, α = 0.05, γ = 0.99,
 ε_t = 0.025·exp(-0.0002·t), optimistic Q, bandit feedback: each member sees only its own
-reward). Ties between group bids: a fair coin (B&S's rule; the kernel has no other). Three
-two-level mechanisms:
+reward). Ties between group bids (``TIES``): a fair coin (B&S's rule) on every session, and
+ties to the lowest-index group (the engine's rule, ``QGame.ties = "lowest"``) on a fifth of
+them (column ``ties``): every collusive crowdfund profile is a tie, so the tie rule decides
+whether the crowdfund colludes. Three two-level mechanisms:
 
 - ``dao-vickrey`` (Mechanism 1: WTP, second price, max-equal-split): truthful for members;
 - ``crowdfund`` (pledges summed, pay your bid, shares pro rata): B&S's first price for groups;
@@ -54,6 +56,8 @@ MECHANISMS = ("dao-vickrey", "crowdfund", "split-the-bill")
 #: "two-daos": two DAOs of k; "dao-vs-individual": a DAO of k against one bidder alone.
 CONFIGS = ("two-daos", "dao-vs-individual")
 SIZES = (1, 2, 3, 5)
+#: Tie rule -> share of the sessions it runs on (1: all; 5: a fifth, as ``banchio_skrzypacz``).
+TIES = {"coin": 1, "lowest": 5}
 FULL = (200, 1_000_000)  # sessions, periods
 QUICK = ((1, 2), 16, 400_000)  # sizes, sessions, periods
 COLORS = {"dao-vickrey": "tab:blue", "crowdfund": "tab:red", "split-the-bill": "tab:green"}
@@ -70,15 +74,16 @@ def groups_of(config: str, k: int) -> np.ndarray:
     return np.repeat([0, 1], [k, k if config == "two-daos" else 1])
 
 
-def game(mechanism: str, k: int, config: str = "two-daos") -> QGame:
+def game(mechanism: str, k: int, config: str = "two-daos", ties: str = "coin") -> QGame:
     """Groups of members valuing 1 under ``mechanism`` (a preset name): two DAOs of ``k``
-    or a DAO of ``k`` against one individual (``config``)."""
+    or a DAO of ``k`` against one individual (``config``), group ties broken by ``ties``."""
     parts = preset(mechanism)
     groups = groups_of(config, k)
     return QGame(values=np.ones(groups.size), grid=GRID,
                  price=parts.upper.removesuffix("-price"), groups=groups,
                  aggregation=parts.aggregation, sharing=parts.cost_sharing, alpha=0.05,
-                 gamma=0.99, epsilon=0.025, decay=0.0002, q_init="optimistic", window=1000)
+                 gamma=0.99, epsilon=0.025, decay=0.0002, q_init="optimistic", window=1000,
+                 ties=ties)
 
 
 def cells(sizes=SIZES) -> list[tuple[str, str, int]]:
@@ -90,26 +95,27 @@ def cells(sizes=SIZES) -> list[tuple[str, str, int]]:
 
 def run(*, seed: int | None = None, quick: bool = False,
         size: tuple[int, int] | None = None) -> pd.DataFrame:
-    """Every configuration, mechanism and DAO size; quick: k = 1, 2, 16 sessions,
-    4·10⁵ periods; ``size`` = (sessions, periods) overrides either."""
+    """Every tie rule, configuration, mechanism and DAO size; quick: k = 1, 2, 16 sessions,
+    4·10⁵ periods; ``size`` = (sessions, periods) overrides either; each tie rule runs on
+    its share of the sessions (``TIES``)."""
     sizes, sessions, periods = QUICK if quick else (SIZES, *FULL)
     sessions, periods = size or (sessions, periods)
     seed = 0 if seed is None else seed
-    frames = [run_cell(config, mechanism, k, sessions, periods, seed)
-              for config, mechanism, k in cells(sizes)]
+    frames = [run_cell(config, mechanism, k, max(1, sessions // share), periods, seed, ties)
+              for ties, share in TIES.items() for config, mechanism, k in cells(sizes)]
     return pd.concat(frames, ignore_index=True)
 
 
-def run_cell(config: str, mechanism: str, k: int, sessions: int, periods: int, seed: int
-             ) -> pd.DataFrame:
-    """One configuration, mechanism and size: "series" rows (revenue over each hundredth of
-    the periods), "profile" rows (final greedy group bids and their counts) and "summary"
-    rows (the measures of the module docstring)."""
-    the_game = game(mechanism, k, config)
+def run_cell(config: str, mechanism: str, k: int, sessions: int, periods: int, seed: int,
+             ties: str = "coin") -> pd.DataFrame:
+    """One tie rule, configuration, mechanism and size: "series" rows (revenue over each
+    hundredth of the periods), "profile" rows (final greedy group bids and their counts) and
+    "summary" rows (the measures of the module docstring)."""
+    the_game = game(mechanism, k, config, ties)
     scale = float(min(np.bincount(the_game.groups)))  # the losing side's value
     ensemble = QEnsemble(the_game, periods, range(sessions), seed=seed)
     step, rows = periods // RECORDS, []
-    key = {"config": config, "mechanism": mechanism, "k": k}
+    key = {"ties": ties, "config": config, "mechanism": mechanism, "k": k}
     for r in range(RECORDS):
         ensemble.advance(step)
         record = ensemble.metrics(full=r == RECORDS - 1)
@@ -130,8 +136,8 @@ def run_cell(config: str, mechanism: str, k: int, sessions: int, periods: int, s
         "converged_share": record["converged"].astype(float),
         "stage_nash_share": (record["max_gain"] <= 1e-12).astype(float),
         "tie_share": (group_bids[:, 0] == group_bids[:, 1]).astype(float),
-        "dao_win": (group_bids[:, 0] > group_bids[:, 1])
-        + 0.5 * (group_bids[:, 0] == group_bids[:, 1]),
+        "dao_win": (group_bids[:, 0] > group_bids[:, 1])  # a tie: the coin, or group 0
+        + (0.5 if ties == "coin" else 1.0) * (group_bids[:, 0] == group_bids[:, 1]),
     }
     profiles = pd.DataFrame({"group_bid_0": group_bids[:, 0].round(10),
                              "group_bid_1": group_bids[:, 1].round(10)}).value_counts()
@@ -147,27 +153,37 @@ def run_cell(config: str, mechanism: str, k: int, sessions: int, periods: int, s
 
 
 def plot(frame: pd.DataFrame) -> Figure:
-    """Left: final revenue per unit of the losing side's value against DAO size, per
-    mechanism (two DAOs: solid; a DAO against an individual: dashed; 95% intervals).
-    Right: revenue over time for two DAOs of the largest k (mean, 5-95% band)."""
-    fig, (left, right) = new_figure(2, size=(12, 4.5))
+    """Left, middle: final revenue per unit of the losing side's value against DAO size, per
+    mechanism (two DAOs: solid; a DAO against an individual: dashed; 95% intervals), with
+    fair-coin ties and with ties to the lowest-index group. Right: revenue over time for two
+    DAOs of the largest k, fair-coin ties (mean, 5-95% band)."""
+    fig, (*panels, right) = new_figure(3, size=(17, 4.8))
     summary = frame[(frame["table"] == "summary") & (frame["measure"] == "final_revenue")]
-    for (config, mechanism), part in summary.groupby(["config", "mechanism"], sort=False):
-        err = np.vstack([part["ours"] - part["ours_low"], part["ours_high"] - part["ours"]])
-        alone = config == "dao-vs-individual"
-        left.errorbar(part["k"] + (0.08 if alone else 0.0), part["ours"],
-                      yerr=np.nan_to_num(err), marker="s" if alone else "o", capsize=3,
-                      ls="--" if alone else "-", mfc="white" if alone else None,
-                      color=COLORS[mechanism],
-                      label=f"{mechanism}, {'DAO vs individual' if alone else 'two DAOs'}")
-    left.axhline(0.95, color="grey", ls=":", lw=0.8, label="top bid 0.95")
-    left.set_xlabel("members per DAO (k)")
-    left.set_ylabel("final greedy price / losing side's value")
-    left.set_ylim(0, 1.3)
-    left.set_xticks(sorted(summary["k"].unique()))
-    left.legend(fontsize="x-small", ncol=2, loc="upper center")
-    left.set_title("Collusion by Q-learning members")
-    series = frame[(frame["table"] == "series") & (frame["config"] == "two-daos")]
+    titles = {"coin": "fair-coin ties (B&S)", "lowest": "ties to the lowest-index group"}
+    for ax, ties in zip(panels, TIES, strict=True):
+        part_ties = summary[summary["ties"] == ties]
+        for (config, mechanism), part in part_ties.groupby(["config", "mechanism"],
+                                                           sort=False):
+            err = np.vstack([part["ours"] - part["ours_low"],
+                             part["ours_high"] - part["ours"]])
+            alone = config == "dao-vs-individual"
+            ax.errorbar(part["k"] + (0.08 if alone else 0.0), part["ours"],
+                        yerr=np.nan_to_num(err), marker="s" if alone else "o", capsize=3,
+                        ls="--" if alone else "-", mfc="white" if alone else None,
+                        color=COLORS[mechanism],
+                        label=f"{mechanism}, {'DAO vs individual' if alone else 'two DAOs'}")
+        ax.axhline(0.95, color="grey", ls=":", lw=0.8, label="top bid 0.95")
+        ax.set_xlabel("members per DAO (k)")
+        ax.set_ylabel("final greedy price / losing side's value")
+        ax.set_ylim(0, 1.3)
+        ax.set_xticks(sorted(summary["k"].unique()))
+        sessions = int(frame.loc[(frame["table"] == "summary") & (frame["ties"] == ties),
+                                 "sessions"].max())
+        ax.set_title(f"Collusion by Q-learning members: {titles[ties]}\n"
+                     f"({sessions} sessions per cell)", fontsize="medium")
+    panels[0].legend(fontsize="x-small", ncol=2, loc="upper center")
+    series = frame[(frame["table"] == "series") & (frame["config"] == "two-daos")
+                   & (frame["ties"] == "coin")]
     k = int(series["k"].max())
     for mechanism, part in series[series["k"] == k].groupby("mechanism", sort=False):
         right.plot(part["period"], part["revenue_mean"], color=COLORS[mechanism],
@@ -179,15 +195,17 @@ def plot(frame: pd.DataFrame) -> Figure:
     right.set_xlabel("period")
     right.set_ylabel("revenue per member per period")
     right.legend(fontsize="small")
-    right.set_title(f"Two DAOs of {k}: revenue over time (mean, 5–95% band)")
+    right.set_title(f"Two DAOs of {k}: revenue over time\n(fair-coin ties; mean, 5–95% band)",
+                    fontsize="medium")
     return fig
 
 
 def key_numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per configuration, mechanism and k: final revenue (95% interval), last revenue,
-    mean bid and the shares of sessions converged, at a stage Nash equilibrium and tied."""
+    """Per tie rule, configuration, mechanism and k: final revenue (95% interval), last
+    revenue, mean bid and the shares of sessions converged, at a stage Nash equilibrium and
+    tied."""
     summary = frame[frame["table"] == "summary"]
-    index = ["config", "mechanism", "k"]
+    index = ["ties", "config", "mechanism", "k"]
     wide = summary.pivot_table(index=index, columns="measure", values="ours",
                                sort=False).reset_index()
     low = summary[summary["measure"] == "final_revenue"].set_index(index)
