@@ -16,7 +16,7 @@ STAMP  := $(VENV)/.installed
 # Everything: the core, the browser view, the Dask cluster, the test tools.
 EXTRAS := dev,viz,cluster
 
-.PHONY: setup machine demo test lint bench clean
+.PHONY: setup machine demo test lint bench clean clean-cache
 
 setup: $(STAMP)
 
@@ -62,5 +62,10 @@ test: lint machine
 bench: $(STAMP) machine
 	$(BIN)/python benchmarks/run.py
 
-clean:
+# numba's on-disk caches (__pycache__/*.nbi, *.nbc): a cached compiled function is checked
+# against its own source file only, not against the modules it inlines or calls.
+clean-cache:
+	find dao_abm -name '*.nbi' -delete -o -name '*.nbc' -delete
+
+clean: clean-cache
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -24,6 +24,10 @@ rule as what each group must beat (``ties.competition``), for deviation analyses
 
 The small pieces are inlined into their callers (``inline="always"``): as calls into
 another module they cost the Q-learning period loop about 5-10% (measured, wtp groups).
+Numba's on-disk cache (``cache=True``) checks only the caller's own source file, so after
+editing this module in a working tree, ``make clean-cache`` drops the compiled callers
+(``ensemble/q_compiled.py``, ``noregret/``) that would otherwise keep the old pieces;
+an installed package is unaffected (installing rewrites every file).
 
 Named references: ``ensemble/q_reference`` (``group_bid``, ``settle``) and
 ``ties.competition``, held equal bit for bit on tie-heavy and large inputs
