@@ -37,6 +37,7 @@ import numpy as np
 
 from dao_abm.deviations.deviation import lot_outcome
 from dao_abm.deviations.market import Market, member_rows
+from dao_abm.learning.exact_lots import ExactLots
 from dao_abm.learning.revision import Revision, finish
 from dao_abm.learning.ties import TIE_RTOL, choose
 
@@ -54,11 +55,14 @@ class FunctionSpace:
         knots: ``(K,)`` strictly increasing values >= 0.
         bids: ``(G,)`` sorted candidate bids >= 0.
         monotone: revised functions are made non-decreasing (running maximum over knots).
+        exact: the closed-form lot of individual bidders (``exact_lots``), or None: the
+            knot tables are then sampled.
     """
 
     knots: np.ndarray
     bids: np.ndarray
     monotone: bool = True
+    exact: ExactLots | None = None
 
     def __post_init__(self) -> None:
         knots = np.asarray(self.knots, dtype=np.float64)
@@ -195,6 +199,13 @@ def knot_table(market: Market, space: FunctionSpace, samples: np.ndarray,
     r = own.shape[0]
     options = np.concatenate([np.broadcast_to(space.bids, (r, m, space.bids.size)), own],
                              axis=-1)  # (r, m, C)
+    if space.exact is not None:  # individuals, one item: A and P in closed form
+        everyone = np.arange(n) if rows is None else np.asarray(rows)
+        access, payment = space.exact.tables(space.knots, strategies[:, 0], options[:, 0],
+                                             everyone)
+        weights = np.broadcast_to(space.exact.weights(space.knots), (r, m, space.size))
+        return KnotTable(space, options, access[:, None], payment[:, None], weights, rows,
+                         market.n_members)
     c = options.shape[-1]
     x_item = np.moveaxis(options, 1, 0)  # (m, r, C)
     access, payment = np.zeros((m, r, c)), np.zeros((m, r, c))
@@ -267,6 +278,10 @@ def function_epsilon(market: Market, space: FunctionSpace, samples: np.ndarray,
 
 def epsilon_kind(space: FunctionSpace, samples: int) -> str:
     """What the gain of a function run is (``Learner.epsilon_kind``)."""
+    if space.exact is not None:
+        return (f"lower-bound: ex-ante gain of the best of {space.bids.size} bids and the own "
+                f"bid at each of {space.size} knots, knots weighted by their prior mass, "
+                f"A(b) and P(b) in closed form ({space.exact.price} price, individuals)")
     profiles = "this round's values" if samples == 1 else (
         f"{samples} sampled value profiles")
     return (f"lower-bound: ex-ante gain of the best of {space.bids.size} bids and the own bid "

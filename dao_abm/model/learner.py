@@ -44,6 +44,7 @@ from dao_abm.learning import (
     revising_members,
 )
 from dao_abm.learning import functions as fn
+from dao_abm.learning.exact_lots import ExactLots
 from dao_abm.mechanisms import Groups, TwoLevelMechanism
 from dao_abm.model import metrics as m
 from dao_abm.model.population import Population
@@ -72,6 +73,10 @@ class Learner:
         self.function = self.redraw and self.spec.strategy == "function"
         # Shading runs measure their equilibrium metrics on the same knots (b = alpha·v).
         self.space = function_space(scenario, population) if self.redraw else None
+        if self.function and self.spec.function_table == "auto":
+            exact = exact_lots(scenario, self.market)
+            if exact is not None:
+                self.space = dataclasses.replace(self.space, exact=exact)
         self._fixed: tuple[np.ndarray, np.ndarray | None] | None = None  # metrics sample
         if self.function:
             self.epsilon_kind = fn.epsilon_kind(self.space, self.spec.samples)
@@ -343,6 +348,18 @@ def function_space(scenario: Scenario, population: Population) -> fn.FunctionSpa
     if 0 < reserve < bids[-1]:
         bids = np.union1d(bids, [reserve])
     return fn.FunctionSpace(knots, bids, spec.monotone)
+
+
+def exact_lots(scenario: Scenario, market: Market) -> ExactLots | None:
+    """The closed-form lot (``learning/exact_lots.py``) of a run whose every bidder is alone,
+    with one item sold by first or second price, uniform values and monotone functions (the
+    runs ``equilibrium.runs.game_of`` models as a continuous game); else None."""
+    from dao_abm.equilibrium.runs import game_of  # scipy: only when needed
+    game = game_of(scenario, market.mechanism, int(market.groups.max_size))
+    if game is None or not scenario.learning.monotone:
+        return None
+    return ExactLots(game.auction.removesuffix("-price"), game.prior.low, game.prior.high,
+                     game.reserve, np.asarray(market.groups.labels))
 
 
 def _normal_quantile() -> float:

@@ -163,6 +163,13 @@ class LearningSpec:
     bid_points: int = spec(65, "strategy 'function': candidate bids of the learners, evenly "
                                "spaced from 0 to bid_high times the top knot (plus the "
                                "reserve)", min=2)
+    function_table: str = spec("auto", "strategy 'function': how the learners price a "
+                                       "candidate bid b, its access probability A(b) and "
+                                       "payment P(b): auto, in closed form where every bidder "
+                                       "is alone with one item sold by first or second price, "
+                                       "uniform values and monotone functions, else on the "
+                                       "learning.samples sampled profiles; sampled, always on "
+                                       "samples", choices=("auto", "sampled"))
     bid_high: float = spec(1.0, "strategy 'function': the highest candidate bid, as a multiple "
                                 "of the top knot (the cap on every knot's bid; above the top "
                                 "knot a function keeps the top knot's bid-to-value ratio)", gt=0.0)
