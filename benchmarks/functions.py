@@ -15,14 +15,13 @@ measured):
 
 Best of ``REPEATS`` rounds each, after one warm-up round. And the memory of the shading path
 at ``PEAK_SAMPLES`` profiles: one shading round in a fresh interpreter, its peak resident
-memory (the engine batches go through in chunks of ``payoffs.SAMPLE_CHUNK`` entries; before
-that one round of 17,437 members x 256 profiles x 42 factors peaked at 7.6 GB and took 49 s).
+memory as ``runs.py`` measures its runs (the engine batches go through in chunks of
+``payoffs.SAMPLE_CHUNK`` entries; before that one round of 17,437 members x 256 profiles x
+42 factors peaked at 7.6 GB and took 49 s).
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ from engine import dao_sizes
 
 from dao_abm.model.session import Session
 from dao_abm.scenario import scenario_from_dict
+from runs import child_seconds_and_peak_mb
 
 #: Members (ConstitutionDAO's contributors), value profiles per round, timed rounds.
 MEMBERS, SAMPLES, REPEATS = 17_437, 64, 3
@@ -42,11 +42,9 @@ TARGETS = {"function_br_over_shading": ("<=", 5.0),
            "shading_round_17k_256_peak_mb": ("<=", 1024.0)}
 #: Value profiles of the shading round whose peak memory is measured.
 PEAK_SAMPLES = 256
-#: That round, in a fresh interpreter; prints its peak resident memory in KiB: VmHWM of
-#: /proc/self/status (this process image's own; ru_maxrss would keep the forking parent's
-#: peak across exec), else ru_maxrss.
+#: That round, as a script for a fresh interpreter.
 PEAK_CODE = """
-import json, re, resource, sys
+import sys
 sys.path[:0] = [{here!r}]
 import functions
 from dao_abm.model.session import Session
@@ -54,12 +52,6 @@ from dao_abm.scenario import scenario_from_dict
 functions.SAMPLES = {samples}
 data = functions.scenario(rule="best-response", strategy="shading")
 Session(scenario_from_dict(data)).play_round(record=False)
-try:
-    with open("/proc/self/status") as status:
-        kib = int(re.search(r"VmHWM:\\s*(\\d+)", status.read()).group(1))
-except (OSError, AttributeError):
-    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps(kib))
 """
 
 
@@ -88,9 +80,7 @@ def round_ms(data: dict) -> float:
 def shading_peak_mb() -> float:
     """Peak MB of one shading round at ``PEAK_SAMPLES`` profiles, in its own process."""
     code = PEAK_CODE.format(here=str(Path(__file__).resolve().parent), samples=PEAK_SAMPLES)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1]) / 1024
+    return child_seconds_and_peak_mb([sys.executable, "-c", code])[1]
 
 
 def measure() -> dict[str, float]:

@@ -48,17 +48,22 @@ def dao_abm_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "dao_abm.cli"]
 
 
+def child_seconds_and_peak_mb(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident MB of ``command``, run by a fresh ``HELPER``."""
+    done = subprocess.run([sys.executable, "-c", HELPER, *command], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    if report["code"] != 0:
+        raise RuntimeError(f"{' '.join(command[:3])} ... failed:\n{report['stderr']}")
+    return report["seconds"], report["peak_kib"] / 1024
+
+
 def run_once(name: str) -> tuple[float, float]:
     """Seconds and peak MB of one ``dao-abm run`` of ``models/<name>.toml``."""
     with tempfile.TemporaryDirectory() as tmp:
-        command = [*dao_abm_command(), "run", str(ROOT / "models" / f"{name}.toml"), "-q",
-                   "--out", str(Path(tmp) / "run")]
-        done = subprocess.run([sys.executable, "-c", HELPER, *command], cwd=ROOT,
-                              capture_output=True, text=True, check=True)
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    if report["code"] != 0:
-        raise RuntimeError(f"dao-abm run {name} failed:\n{report['stderr']}")
-    return report["seconds"], report["peak_kib"] / 1024
+        return child_seconds_and_peak_mb([
+            *dao_abm_command(), "run", str(ROOT / "models" / f"{name}.toml"), "-q",
+            "--out", str(Path(tmp) / "run")])
 
 
 def measure() -> dict[str, float]:

@@ -28,8 +28,12 @@ default, on runs that qualify, ``model/learner.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # scipy comes with it: imported where an ExactLots is built
+    from dao_abm.equilibrium.bid_functions import Prior
 
 #: Evenly spaced quadrature points of the second price's payment integral.
 POINTS = 4097
@@ -41,20 +45,18 @@ class ExactLots:
 
     Attributes:
         price: "first" or "second".
-        low, high: the values' uniform support.
+        prior: the values' distribution (uniform where ``model/learner.py`` builds one).
         reserve: r (0: none).
         order: ``(n,)`` each member's group index (ties go to the lowest).
+        weights: ``(K,)`` each value knot's cell's prior mass
+            (``equilibrium.bid_functions.cell_weights``).
     """
 
     price: str
-    low: float
-    high: float
+    prior: Prior
     reserve: float
     order: np.ndarray
-
-    def cdf(self, v: np.ndarray) -> np.ndarray:
-        """F(v) of U[low, high]."""
-        return np.clip((v - self.low) / (self.high - self.low), 0.0, 1.0)
+    weights: np.ndarray
 
     def share_below(self, knots: np.ndarray, bids: np.ndarray, x: np.ndarray, *,
                     strict: bool) -> np.ndarray:
@@ -74,7 +76,7 @@ class ExactLots:
         tail = np.where(top_bid > 0, x * knots[-1] / np.where(top_bid > 0, top_bid, 1.0),
                         np.inf)  # b(v) = b(v_K)·v/v_K above the top knot
         sup = np.where(count == 0, -np.inf, np.where(count >= k, tail, inside))
-        return self.cdf(sup)
+        return self.prior.cdf(sup)
 
     def tables(self, knots: np.ndarray, strategies: np.ndarray, options: np.ndarray,
                rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,9 +104,3 @@ class ExactLots:
         where = np.searchsorted(x, options)  # every option is a point of x
         return (np.take_along_axis(access, where, axis=1),
                 np.take_along_axis(payment, where, axis=1))
-
-    def weights(self, knots: np.ndarray) -> np.ndarray:
-        """``(K,)`` each knot's cell's prior mass (cells split halfway between knots)."""
-        edges = np.concatenate([[knots[0]], (knots[1:] + knots[:-1]) / 2, [knots[-1]]])
-        w = np.diff(self.cdf(edges))
-        return w / w.sum()

@@ -203,7 +203,7 @@ def knot_table(market: Market, space: FunctionSpace, samples: np.ndarray,
         everyone = np.arange(n) if rows is None else np.asarray(rows)
         access, payment = space.exact.tables(space.knots, strategies[:, 0], options[:, 0],
                                              everyone)
-        weights = np.broadcast_to(space.exact.weights(space.knots), (r, m, space.size))
+        weights = np.broadcast_to(space.exact.weights, (r, m, space.size))
         return KnotTable(space, options, access[:, None], payment[:, None], weights, rows,
                          market.n_members)
     c = options.shape[-1]

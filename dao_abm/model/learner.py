@@ -74,7 +74,7 @@ class Learner:
         # Shading runs measure their equilibrium metrics on the same knots (b = alpha·v).
         self.space = function_space(scenario, population) if self.redraw else None
         if self.function and self.spec.function_table == "auto":
-            exact = exact_lots(scenario, self.market)
+            exact = exact_lots(scenario, self.market, self.space.knots)
             if exact is not None:
                 self.space = dataclasses.replace(self.space, exact=exact)
         self._fixed: tuple[np.ndarray, np.ndarray | None] | None = None  # metrics sample
@@ -350,16 +350,18 @@ def function_space(scenario: Scenario, population: Population) -> fn.FunctionSpa
     return fn.FunctionSpace(knots, bids, spec.monotone)
 
 
-def exact_lots(scenario: Scenario, market: Market) -> ExactLots | None:
+def exact_lots(scenario: Scenario, market: Market, knots: np.ndarray) -> ExactLots | None:
     """The closed-form lot (``learning/exact_lots.py``) of a run whose every bidder is alone,
     with one item sold by first or second price, uniform values and monotone functions (the
-    runs ``equilibrium.runs.game_of`` models as a continuous game); else None."""
-    from dao_abm.equilibrium.runs import game_of  # scipy: only when needed
+    runs ``equilibrium.runs.game_of`` models as a continuous game), its value ``knots``
+    weighted by their cells' prior mass; else None."""
+    from dao_abm.equilibrium.bid_functions import cell_weights  # scipy: only when needed
+    from dao_abm.equilibrium.runs import game_of
     game = game_of(scenario, market.mechanism, int(market.groups.max_size))
     if game is None or not scenario.learning.monotone:
         return None
-    return ExactLots(game.auction.removesuffix("-price"), game.prior.low, game.prior.high,
-                     game.reserve, np.asarray(market.groups.labels))
+    return ExactLots(game.auction.removesuffix("-price"), game.prior, game.reserve,
+                     np.asarray(market.groups.labels), cell_weights(game.prior, knots))
 
 
 def _normal_quantile() -> float:
