@@ -49,15 +49,13 @@ from dao_abm.ensemble.qgame import QGame
 from dao_abm.ensemble.qsessions import QEnsemble
 from dao_abm.experiments.stats import mean_ci
 from dao_abm.mechanisms import preset
-from dao_abm.paper.banchio_skrzypacz import GRID, RECORDS
+from dao_abm.paper.banchio_skrzypacz import GRID, RECORDS, TIES
 from dao_abm.paper.common import new_figure
 
 MECHANISMS = ("dao-vickrey", "crowdfund", "split-the-bill")
 #: "two-daos": two DAOs of k; "dao-vs-individual": a DAO of k against one bidder alone.
 CONFIGS = ("two-daos", "dao-vs-individual")
 SIZES = (1, 2, 3, 5)
-#: Tie rule -> share of the sessions it runs on (1: all; 5: a fifth, as ``banchio_skrzypacz``).
-TIES = {"coin": 1, "lowest": 5}
 FULL = (200, 1_000_000)  # sessions, periods
 QUICK = ((1, 2), 16, 400_000)  # sizes, sessions, periods
 COLORS = {"dao-vickrey": "tab:blue", "crowdfund": "tab:red", "split-the-bill": "tab:green"}
